@@ -1,0 +1,118 @@
+"""CLI commands that build and inspect the corpus: demo, import, info, items."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from core.paths import default_db_path
+from core.progress import TqdmProgress
+from core.store import Store, open_store
+from core.store.corpus import counts, list_items
+
+
+def register(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("demo", parents=[common], help="build the demo corpus")
+    p.add_argument("--items", type=_positive, default=240)
+    p.add_argument("--users", type=_positive, default=160)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=cmd_demo)
+
+    p = sub.add_parser("import", parents=[common], help="import a folder of videos")
+    p.add_argument("video_dir", type=Path, metavar="VIDEO_DIR")
+    p.add_argument("--interactions", type=Path, help="CSV user,item,kind,value,timestamp "
+                                                     "or TSV user<TAB>item item ...")
+    p.add_argument("--titles", type=Path, help="CSV item,title")
+    p.add_argument("--users", type=Path, help="CSV of known user ids; others are refused")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(run=cmd_import)
+
+    p = sub.add_parser("info", parents=[common], help="corpus counts")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_info)
+
+    p = sub.add_parser("items", parents=[common], help="one row per item")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_items)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+@contextmanager
+def corpus(args) -> Iterator[Store]:
+    store = open_store(args.db or default_db_path())
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def progress_bar(args, description: str) -> Iterator[TqdmProgress]:
+    bar = TqdmProgress(description, disable=args.quiet or not sys.stderr.isatty())
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+def cmd_demo(args) -> int:
+    from core.demo.build import build_demo
+
+    with corpus(args) as store, progress_bar(args, "demo") as bar:
+        made = build_demo(store, args.items, args.users, args.seed, bar)
+    print(f"demo corpus in {store.path}: {made['items']} items, {made['users']} users, "
+          f"{made['interactions']} interactions", file=sys.stderr)
+    return 0
+
+
+def cmd_import(args) -> int:
+    from core.corpus.importer import import_folder
+
+    with corpus(args) as store, progress_bar(args, "import") as bar:
+        summary = import_folder(store, args.video_dir, args.interactions, args.titles,
+                                args.users, bar)
+    for file, reason in summary.failed:
+        print(f"failed: {reason}" if file in reason else f"failed: {file}: {reason}",
+              file=sys.stderr)
+    for error in summary.interaction_errors:
+        print(f"skipped: {error}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(summary.as_dict(), indent=2))
+    else:
+        print(f"{summary.added} added, {summary.already_present} already present, "
+              f"{len(summary.failed)} failed; {summary.interactions_added} interactions added, "
+              f"{len(summary.interaction_errors)} rows skipped")
+    return 0
+
+
+def cmd_info(args) -> int:
+    with corpus(args) as store:
+        info = counts(store)
+    if args.json:
+        print(json.dumps(info))
+    else:
+        for key, value in info.items():
+            print(f"{key:>13}: {value}")
+    return 0
+
+
+def cmd_items(args) -> int:
+    with corpus(args) as store:
+        items = list_items(store)
+    if args.json:
+        print(json.dumps(items, indent=1))
+        return 0
+    for item in items:
+        size = f"{item['width']}x{item['height']}" if item["width"] else "-"
+        detail = item["error"] or item["title"]
+        print(f"{item['id']:<24} {item['status']:<8} {size:>10} {item['frames'] or 0:>6}  {detail}")
+    return 0

@@ -1,0 +1,1 @@
+"""Getting content and feedback into the corpus: the importer and file parsers."""

@@ -1,0 +1,152 @@
+"""Parse interaction files: CSV `user,item,kind,value,timestamp`, or MicroLens-style TSV
+`user<TAB>item item item` (each pair a like, in order). Bad rows are reported, not fatal."""
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from core.errors import InputError
+from core.store.corpus import INTERACTION_KINDS
+
+CSV_HEADER = ["user", "item", "kind", "value", "timestamp"]
+
+
+@dataclass
+class ParsedInteractions:
+    rows: list[dict] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def parse_timestamp(text: str) -> float:
+    """Unix seconds, or an ISO 8601 date-time (UTC when no zone is given)."""
+    text = text.strip()
+    try:
+        value = float(text)
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"bad timestamp {text!r}") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.timestamp()
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"bad timestamp {text!r}")
+    return value
+
+
+def read_interactions(path: str | Path, known_items: set[str],
+                      known_users: set[str] | None = None) -> ParsedInteractions:
+    """Rows naming items outside `known_items` (or users outside `known_users`, when given)
+    are errors that name the file and line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read interactions ({exc})") from exc
+    lines = text.splitlines()
+    if not lines:
+        raise InputError(f"{path}: empty interactions file")
+    header = [h.strip().lower() for h in lines[0].split(",")]
+    if header == CSV_HEADER:
+        parsed = _parse_csv(path, lines)
+    elif "\t" in lines[0]:
+        parsed = _parse_tsv(path, lines)
+    else:
+        raise InputError(f"{path}: unrecognised interactions format; expected a CSV with header "
+                         f"'{','.join(CSV_HEADER)}' or TSV lines 'user<TAB>item item ...'")
+    good = []
+    for where, row in parsed.rows:
+        if row["item_id"] not in known_items:
+            parsed.errors.append(f"{path}:{where}: unknown item {row['item_id']!r}")
+        elif known_users is not None and row["user_id"] not in known_users:
+            parsed.errors.append(f"{path}:{where}: unknown user {row['user_id']!r}")
+        else:
+            good.append(row)
+    return ParsedInteractions(good, parsed.errors)
+
+
+@dataclass
+class _Located:
+    rows: list[tuple[int, dict]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _parse_csv(path: Path, lines: list[str]) -> _Located:
+    out = _Located()
+    for line_no, fields in enumerate(csv.reader(lines[1:]), start=2):
+        if not fields or all(not f.strip() for f in fields):
+            continue
+        if len(fields) != len(CSV_HEADER):
+            out.errors.append(f"{path}:{line_no}: expected {len(CSV_HEADER)} fields, "
+                              f"got {len(fields)}")
+            continue
+        user, item, kind, value, ts = (f.strip() for f in fields)
+        try:
+            if not user:
+                raise ValueError("empty user")
+            if kind not in INTERACTION_KINDS:
+                raise ValueError(f"unknown kind {kind!r} (expected one of "
+                                 f"{', '.join(INTERACTION_KINDS)})")
+            number = float(value) if value else 1.0
+            if not math.isfinite(number):
+                raise ValueError(f"bad value {value!r}")
+            row = {"user_id": user, "item_id": item, "kind": kind, "value": number,
+                   "timestamp": parse_timestamp(ts)}
+        except ValueError as exc:
+            out.errors.append(f"{path}:{line_no}: {exc}")
+            continue
+        out.rows.append((line_no, row))
+    return out
+
+
+def _parse_tsv(path: Path, lines: list[str]) -> _Located:
+    """No timestamps in this format: the order of items gives them (one second apart)."""
+    out = _Located()
+    for line_no, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        if len(fields) != 2 or not fields[0].strip():
+            out.errors.append(f"{path}:{line_no}: expected 'user<TAB>item item ...', "
+                              f"got {len(fields)} field(s)")
+            continue
+        user = fields[0].strip()
+        for position, item in enumerate(fields[1].split()):
+            out.rows.append((line_no, {"user_id": user, "item_id": item, "kind": "like",
+                                       "value": 1.0, "timestamp": float(position)}))
+    return out
+
+
+def read_titles(path: str | Path) -> dict[str, str]:
+    """Titles CSV `item,title` (a header row is optional)."""
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read titles ({exc})") from exc
+    if rows and [c.strip().lower() for c in rows[0]] == ["item", "title"]:
+        rows = rows[1:]
+    titles = {}
+    for line_no, row in enumerate(rows, start=1):
+        if len(row) < 2:
+            raise InputError(f"{path}:{line_no}: expected 'item,title'")
+        titles[row[0].strip()] = ",".join(row[1:]).strip()
+    return titles
+
+
+def read_user_ids(path: str | Path) -> set[str]:
+    """Users CSV whose first column is the user id (header `user` or `id` optional)."""
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = [r for r in csv.reader(handle) if r and r[0].strip()]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read users ({exc})") from exc
+    if rows and rows[0][0].strip().lower() in ("user", "id", "user_id"):
+        rows = rows[1:]
+    return {r[0].strip() for r in rows}

@@ -1,0 +1,1 @@
+"""The bundled demo corpus: procedural micro-videos, users with hidden preferences."""

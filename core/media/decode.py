@@ -1,0 +1,123 @@
+"""Decode frames with rotation applied, real timestamps and a working size; sample by time."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from core.errors import MediaError
+from core.media.probe import VideoInfo, _decoded, clockwise_rotation, open_container, probe
+
+# Up to this many frames, decoding everything is cheaper than seeking N times.
+SEQUENTIAL_FRAME_LIMIT = 600
+# Sampling decodes on without seeking when the next target is this close.
+SEEK_DISTANCE_S = 2.0
+
+
+@dataclass(frozen=True)
+class Frame:
+    t_s: float          # presentation time in seconds, from the stream's timestamps
+    image: np.ndarray   # H x W x 3, RGB uint8, upright
+
+
+def working_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
+    """Scale (width, height) so the longer side is at most max_side; keep both even."""
+    if not max_side or max(width, height) <= max_side:
+        return width, height
+    scale = max_side / max(width, height)
+    return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
+
+
+def iter_frames(path: str | os.PathLike, max_side: int | None = None,
+                info: VideoInfo | None = None) -> Iterator[Frame]:
+    """Every frame in presentation order, upright, at most max_side pixels on the longer side."""
+    info = info or probe(path)
+    container = open_container(path)
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        yield from _convert(_decoded(container, stream), info, max_side)
+    finally:
+        container.close()
+
+
+def _convert(frames, info: VideoInfo, max_side: int | None) -> Iterator[Frame]:
+    # Scale in libswscale before rotating: the coded frame is (width, height) swapped for 90/270.
+    disp_w, disp_h = working_size(info.width, info.height, max_side)
+    coded_w, coded_h = (disp_h, disp_w) if info.rotation in (90, 270) else (disp_w, disp_h)
+    fallback_dt = 1.0 / info.fps if info.fps > 0 else 0.04
+    for index, frame in enumerate(frames):
+        t = frame.time if frame.time is not None else index * fallback_dt
+        image = frame.to_ndarray(width=coded_w, height=coded_h, format="rgb24")
+        rotation = clockwise_rotation(getattr(frame, "rotation", 0)) or info.rotation
+        if rotation:
+            image = np.ascontiguousarray(np.rot90(image, k=-rotation // 90))
+        yield Frame(float(t), image)
+
+
+def sample_times(duration_s: float, n: int) -> list[float]:
+    """N times spread uniformly: the centre of each of n equal parts of the video."""
+    return [(i + 0.5) * duration_s / n for i in range(n)]
+
+
+def sample_frames(path: str | os.PathLike, n: int, max_side: int | None = None,
+                  info: VideoInfo | None = None) -> list[Frame]:
+    """N frames uniformly by time. Seeks on long videos; falls back to sequential decoding
+    where seeking gives missing or broken frames."""
+    info = info or probe(path)
+    if n <= 0:
+        return []
+    targets = sample_times(info.duration_s, n)
+    if info.frames > SEQUENTIAL_FRAME_LIMIT:
+        frames = _sample_by_seeking(path, info, targets, max_side)
+        if frames is not None:
+            return frames
+    return _sample_sequentially(path, info, targets, max_side)
+
+
+def _sample_sequentially(path, info: VideoInfo, targets: list[float],
+                         max_side: int | None) -> list[Frame]:
+    tolerance = 0.5 / info.fps if info.fps > 0 else 0.02
+    picked: list[Frame] = []
+    last: Frame | None = None
+    for frame in iter_frames(path, max_side, info):
+        last = frame
+        while len(picked) < len(targets) and frame.t_s >= targets[len(picked)] - tolerance:
+            picked.append(frame)
+        if len(picked) == len(targets):
+            break
+    if last is None:
+        raise MediaError(f"{path}: no decodable video frame")
+    picked.extend([last] * (len(targets) - len(picked)))
+    return picked
+
+
+def _sample_by_seeking(path, info: VideoInfo, targets: list[float],
+                       max_side: int | None) -> list[Frame] | None:
+    """None where any seek misses, so the caller can decode sequentially instead."""
+    import av
+
+    tolerance = 0.5 / info.fps if info.fps > 0 else 0.02
+    container = open_container(path)
+    try:
+        stream = container.streams.video[0]
+        picked: list[Frame] = []
+        frames = None
+        position = float("inf")
+        for target in targets:
+            # Decode on from where we are when the target is near; seek when it is far.
+            if not position <= target < position + SEEK_DISTANCE_S:
+                container.seek(int(target / stream.time_base), stream=stream, backward=True)
+                frames = _convert(_decoded(container, stream), info, max_side)
+            hit = next((f for f in frames if f.t_s >= target - tolerance), None)
+            if hit is None or abs(hit.t_s - target) > max(1.0, 4 * tolerance):
+                return None
+            picked.append(hit)
+            position = hit.t_s
+        return picked
+    except av.error.FFmpegError:
+        return None
+    finally:
+        container.close()

@@ -1,0 +1,86 @@
+"""The progress protocol every long operation in core/ takes (DESIGN.md section 2).
+
+A job calls `progress.update(done, total, message)` and `progress.check_cancelled()` at each
+step. The CLI drives it with a terminal bar, the desktop app from a QThread worker that turns
+calls into signals; both share `Progress`, which holds the cancel flag.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+from core.errors import Cancelled
+
+
+class Progress:
+    """Base progress sink: records the latest state and carries a thread-safe cancel flag."""
+
+    def __init__(self) -> None:
+        self._cancel = threading.Event()
+        self.done = 0
+        self.total = 0
+        self.message = ""
+        self.started = time.monotonic()
+
+    def update(self, done: int, total: int, message: str = "") -> None:
+        self.done, self.total, self.message = done, total, message
+        self.on_update(done, total, message)
+
+    def on_update(self, done: int, total: int, message: str) -> None:
+        """Override to display progress."""
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def check_cancelled(self) -> None:
+        if self._cancel.is_set():
+            raise Cancelled("cancelled by the operator")
+
+    def eta_seconds(self) -> float | None:
+        if self.done <= 0 or self.total <= 0:
+            return None
+        elapsed = time.monotonic() - self.started
+        return elapsed / self.done * (self.total - self.done)
+
+
+class CallbackProgress(Progress):
+    """Forwards each update to a callable, e.g. a Qt signal's `emit`."""
+
+    def __init__(self, callback: Callable[[int, int, str], None]) -> None:
+        super().__init__()
+        self._callback = callback
+
+    def on_update(self, done: int, total: int, message: str) -> None:
+        self._callback(done, total, message)
+
+
+class TqdmProgress(Progress):
+    """A terminal progress bar on stderr for the CLI."""
+
+    def __init__(self, description: str = "", disable: bool = False) -> None:
+        super().__init__()
+        self._description = description
+        self._disable = disable
+        self._bar = None
+
+    def on_update(self, done: int, total: int, message: str) -> None:
+        from tqdm import tqdm
+
+        if self._bar is None:
+            self._bar = tqdm(total=total, desc=self._description, unit="step",
+                             disable=self._disable, leave=False)
+        if self._bar.total != total:
+            self._bar.total = total
+        self._bar.n = done
+        self._bar.set_postfix_str(message[:40], refresh=False)
+        self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

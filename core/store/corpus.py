@@ -1,0 +1,88 @@
+"""Queries on the corpus that the CLI, the GUI and later stages share."""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any, Iterable
+
+from core.store.database import Store
+
+ITEM_LIST_KEYS = ("id", "title", "source", "status", "error", "width", "height", "duration_s",
+                  "fps", "frames")
+INTERACTION_KINDS = ("click", "like", "dislike", "dwell", "rating")
+TEST_FRACTION = 0.2
+
+
+def counts(store: Store) -> dict[str, int]:
+    """`generec info --json`: items, failed items, users, interactions, indexed items."""
+    one = lambda sql: store.conn.execute(sql).fetchone()[0]  # noqa: E731
+    return {
+        "items": one("SELECT COUNT(*) FROM items"),
+        "failed": one("SELECT COUNT(*) FROM items WHERE status = 'failed'"),
+        "users": one("SELECT COUNT(*) FROM users"),
+        "interactions": one("SELECT COUNT(*) FROM interactions"),
+        "indexed": one("SELECT COUNT(DISTINCT item_id) FROM embeddings WHERE kind = 'frame'"),
+    }
+
+
+def list_items(store: Store, extra: Iterable[str] = ()) -> list[dict[str, Any]]:
+    columns = ", ".join((*ITEM_LIST_KEYS, *extra))
+    rows = store.conn.execute(f"SELECT {columns} FROM items ORDER BY id").fetchall()
+    return [dict(row) for row in rows]
+
+
+def get_item(store: Store, item_id: str) -> dict[str, Any] | None:
+    row = store.conn.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
+    return dict(row) if row else None
+
+
+def list_users(store: Store) -> list[dict[str, Any]]:
+    rows = store.conn.execute("SELECT id, name, attributes FROM users ORDER BY id").fetchall()
+    return [{**dict(r), "attributes": json.loads(r["attributes"])} for r in rows]
+
+
+def user_history(store: Store, user_id: str) -> list[dict[str, Any]]:
+    rows = store.conn.execute(
+        "SELECT i.item_id, i.kind, i.value, i.timestamp, i.split, it.title, it.thumbnail_path "
+        "FROM interactions i JOIN items it ON it.id = i.item_id WHERE i.user_id = ? "
+        "ORDER BY i.timestamp, i.id", (user_id,)).fetchall()
+    return [dict(r) for r in rows]
+
+
+def insert_interactions(store: Store, rows: Iterable[dict[str, Any]]) -> int:
+    """Add interactions, ignoring exact repeats; returns how many were new. Call inside a
+    transaction together with the users and items they name."""
+    before = store.conn.total_changes
+    store.conn.executemany(
+        "INSERT OR IGNORE INTO interactions (user_id, item_id, kind, value, timestamp, split) "
+        "VALUES (:user_id, :item_id, :kind, :value, :timestamp, :split)",
+        ({"split": "train", **row} for row in rows),
+    )
+    return store.conn.total_changes - before
+
+
+def assign_splits(store: Store, user_ids: Iterable[str] | None = None,
+                  test_fraction: float = TEST_FRACTION) -> None:
+    """Hold out the latest `test_fraction` of each user's feedback events by time.
+
+    Rows that share a timestamp (a click and a like on one view) stay on the same side.
+    """
+    sql = "SELECT id, user_id, timestamp FROM interactions"
+    params: tuple = ()
+    if user_ids is not None:
+        ids = list(user_ids)
+        if not ids:
+            return
+        sql += f" WHERE user_id IN ({', '.join('?' * len(ids))})"
+        params = tuple(ids)
+    events: dict[str, dict[float, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for row_id, user_id, ts in store.conn.execute(sql, params):
+        events[user_id][ts].append(row_id)
+    updates = []
+    for by_time in events.values():
+        times = sorted(by_time)
+        held_out = int(len(times) * test_fraction)
+        for rank, ts in enumerate(times):
+            split = "test" if rank >= len(times) - held_out else "train"
+            updates.extend((split, row_id) for row_id in by_time[ts])
+    store.conn.executemany("UPDATE interactions SET split = ? WHERE id = ?", updates)

@@ -1,0 +1,181 @@
+"""The corpus schema as an ordered list of migrations; `PRAGMA user_version` holds the version.
+
+Migration i (1-based) brings a database from version i-1 to i. Never edit a released
+migration: append a new one.
+"""
+
+MIGRATIONS: list[str] = [
+    # 1: the corpus, feedback, jobs, generations, checks, reviews and the audit log.
+    """
+    CREATE TABLE creators (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        creator_group TEXT
+    );
+    CREATE TABLE items (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT 'human' CHECK (source IN ('human', 'ai')),
+        parent_id TEXT REFERENCES items(id),
+        creator_id TEXT REFERENCES creators(id),
+        licence TEXT NOT NULL DEFAULT 'unknown',
+        consent_derivatives INTEGER NOT NULL DEFAULT 0 CHECK (consent_derivatives IN (0, 1)),
+        category TEXT,
+        age_rating TEXT,
+        path TEXT NOT NULL,
+        thumbnail_path TEXT,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'ok', 'failed')),
+        error TEXT,
+        width INTEGER,
+        height INTEGER,
+        duration_s REAL,
+        fps REAL,
+        frames INTEGER,
+        codec TEXT,
+        rotation INTEGER,
+        has_audio INTEGER,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    );
+    CREATE INDEX items_status ON items(status);
+    CREATE INDEX items_source ON items(source);
+
+    -- Visually distinct segments of an item, with captions; `attributes` is JSON ground truth
+    -- where known (the demo corpus), NULL for imported videos.
+    CREATE TABLE segments (
+        item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        start_s REAL NOT NULL,
+        end_s REAL NOT NULL,
+        caption TEXT NOT NULL DEFAULT '',
+        attributes TEXT,
+        PRIMARY KEY (item_id, idx)
+    );
+
+    -- Frames sampled by time for indexing, and their embeddings per model.
+    CREATE TABLE frames (
+        item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        t_s REAL NOT NULL,
+        PRIMARY KEY (item_id, idx)
+    );
+    CREATE TABLE models (
+        id TEXT PRIMARY KEY,
+        spec TEXT NOT NULL,
+        sha256 TEXT,
+        dim INTEGER NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    );
+    CREATE TABLE embeddings (
+        model_id TEXT NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('frame', 'thumbnail', 'title')),
+        idx INTEGER NOT NULL DEFAULT 0,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (model_id, item_id, kind, idx)
+    );
+
+    -- `attributes` is JSON (age, group, account age...); `truth` is the demo corpus's hidden
+    -- ground-truth preferences, NULL for real users.
+    CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL DEFAULT '',
+        attributes TEXT NOT NULL DEFAULT '{}',
+        truth TEXT,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    );
+
+    -- `timestamp` is Unix seconds; `split` is 'train' or 'test' (the latest part of each
+    -- user's history by time is held out).
+    CREATE TABLE interactions (
+        id INTEGER PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('click', 'like', 'dislike', 'dwell', 'rating')),
+        value REAL NOT NULL DEFAULT 1.0,
+        timestamp REAL NOT NULL,
+        split TEXT NOT NULL DEFAULT 'train' CHECK (split IN ('train', 'test')),
+        UNIQUE (user_id, item_id, kind, timestamp)
+    );
+    CREATE INDEX interactions_user ON interactions(user_id, timestamp);
+    CREATE INDEX interactions_item ON interactions(item_id);
+
+    CREATE TABLE instructions (
+        id INTEGER PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        item_id TEXT REFERENCES items(id),
+        text TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    );
+
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        params TEXT NOT NULL DEFAULT '{}',
+        state TEXT NOT NULL DEFAULT 'queued'
+            CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled', 'interrupted')),
+        done INTEGER NOT NULL DEFAULT 0,
+        total INTEGER NOT NULL DEFAULT 0,
+        message TEXT NOT NULL DEFAULT '',
+        error TEXT,
+        result TEXT,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        started_at TEXT,
+        finished_at TEXT
+    );
+
+    CREATE TABLE generations (
+        id TEXT PRIMARY KEY,
+        task TEXT NOT NULL,
+        user_id TEXT REFERENCES users(id),
+        item_id TEXT REFERENCES items(id),
+        job_id TEXT REFERENCES jobs(id),
+        output_path TEXT,
+        params TEXT NOT NULL DEFAULT '{}',
+        scores TEXT NOT NULL DEFAULT '{}',
+        provenance TEXT NOT NULL DEFAULT '{}',
+        seed INTEGER,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'approved', 'rejected', 'exported')),
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    );
+    CREATE INDEX generations_user ON generations(user_id);
+
+    CREATE TABLE checks (
+        id INTEGER PRIMARY KEY,
+        generation_id TEXT NOT NULL REFERENCES generations(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        blocking INTEGER NOT NULL CHECK (blocking IN (0, 1)),
+        status TEXT NOT NULL CHECK (status IN ('pass', 'warn', 'fail', 'error')),
+        score REAL,
+        evidence TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    );
+
+    CREATE TABLE reviews (
+        id INTEGER PRIMARY KEY,
+        generation_id TEXT NOT NULL REFERENCES generations(id) ON DELETE CASCADE,
+        decision TEXT NOT NULL CHECK (decision IN ('approve', 'reject', 'skip')),
+        reason TEXT NOT NULL DEFAULT '',
+        override_reason TEXT,
+        reviewer TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    );
+
+    -- Append-only: the triggers refuse updates and deletes.
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        ts TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        actor TEXT NOT NULL DEFAULT '',
+        action TEXT NOT NULL,
+        target TEXT,
+        details TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)

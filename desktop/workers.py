@@ -1,0 +1,84 @@
+"""Run core jobs off the GUI thread: a QThread per job, progress and results as signals.
+
+A job is a plain function `fn(progress) -> result` from core/ (DESIGN.md section 2); it opens
+its own database connection, since SQLite connections belong to one thread.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from core.errors import Cancelled, GenerecError
+from core.progress import CallbackProgress, Progress
+
+
+class JobWorker(QObject):
+    progressed = Signal(int, int, str)
+    succeeded = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+    finished = Signal()     # after any of the three outcomes
+
+    def __init__(self, fn: Callable[[Progress], Any]) -> None:
+        super().__init__()
+        self._fn = fn
+        self.progress = CallbackProgress(self.progressed.emit)
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            result = self._fn(self.progress)
+        except Cancelled:
+            self.cancelled.emit()
+        except GenerecError as exc:
+            self.failed.emit(str(exc))
+        except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback dialog
+            self.failed.emit(f"Internal error: {type(exc).__name__}: {exc}")
+        else:
+            self.succeeded.emit(result)
+        finally:
+            self.finished.emit()
+
+    def cancel(self) -> None:
+        self.progress.cancel()
+
+
+class JobRunner(QObject):
+    """Owns the threads of running jobs and joins them on shutdown."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._running: dict[JobWorker, QThread] = {}
+
+    def start(self, worker: JobWorker) -> JobWorker:
+        thread = QThread(self)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.finished.connect(thread.quit)
+        thread.finished.connect(self._on_thread_finished)
+        self._running[worker] = thread
+        thread.start()
+        return worker
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        # A bound slot runs on this object's (the GUI) thread; sender() is the QThread.
+        thread = self.sender()
+        for worker, running in list(self._running.items()):
+            if running is thread:
+                del self._running[worker]
+                worker.deleteLater()
+        thread.deleteLater()
+
+    @property
+    def active(self) -> int:
+        return len(self._running)
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        """Cancel every job and wait for its thread to end."""
+        for worker, thread in list(self._running.items()):
+            worker.cancel()
+            thread.quit()
+            thread.wait(timeout_ms)
+        self._running.clear()

@@ -1,0 +1,39 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+SHARED_MEDIA = ROOT.parent / "shared" / "media"
+
+
+@pytest.fixture(autouse=True)
+def generec_home(tmp_path, monkeypatch):
+    """Keep every test away from the real user data folder."""
+    monkeypatch.setenv("GENEREC_HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture(scope="session")
+def shared_media() -> Path:
+    if not (SHARED_MEDIA / "fire2.mp4").is_file():
+        pytest.skip(f"real media clips not found at {SHARED_MEDIA} (the shared/ folder beside "
+                    f"the checkout)")
+    return SHARED_MEDIA
+
+
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory) -> Path:
+    """A small demo corpus, built once per session: 12 items, 8 users."""
+    from core.demo.build import build_demo
+    from core.store import open_store
+
+    db = tmp_path_factory.mktemp("demo") / "corpus.db"
+    with open_store(db) as store:
+        build_demo(store, n_items=12, n_users=8, seed=3)
+    return db

@@ -1,0 +1,45 @@
+"""Real media files made with the ffmpeg binary that imageio-ffmpeg ships, for tests."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import imageio_ffmpeg
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", *args], check=True)
+
+
+def pattern_video(path: Path, size: str = "320x240", seconds: float = 2.0, rate: int = 10,
+                 extra: tuple[str, ...] = ()) -> Path:
+    ffmpeg("-f", "lavfi", "-i", f"testsrc=s={size}:d={seconds}:r={rate}", *extra,
+           "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path))
+    return path
+
+
+def make_bad_inputs(folder: Path) -> dict[str, Path]:
+    """One file per kind of bad input named in the foundation issue, plus a good GIF."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    files["zero"] = folder / "zero.mp4"
+    files["zero"].write_bytes(b"")
+    whole = pattern_video(folder / "whole.tmp.mp4", seconds=3.0)
+    data = whole.read_bytes()
+    whole.unlink()
+    files["truncated"] = folder / "truncated.mp4"
+    files["truncated"].write_bytes(data[: len(data) // 2])   # moov is at the end: cut off
+    files["text"] = folder / "text.mp4"
+    files["text"].write_text("this is not a video\n" * 50)
+    files["one_frame"] = folder / "one_frame.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=s=320x240:r=10", "-frames:v", "1", "-c:v", "libx264",
+           "-pix_fmt", "yuv420p", str(files["one_frame"]))
+    files["huge"] = folder / "huge.mp4"
+    ffmpeg("-f", "lavfi", "-i", "color=c=red:s=8000x8000:d=0.2:r=10", "-c:v", "libx264",
+           "-preset", "ultrafast", str(files["huge"]))
+    files["gif"] = folder / "anim.gif"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=s=200x150:d=1:r=10", str(files["gif"]))
+    files["audio_only"] = folder / "audio_only.mp4"
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "aac",
+           str(files["audio_only"]))
+    return files
