@@ -37,3 +37,17 @@ def small_demo(tmp_path_factory) -> Path:
     with open_store(db) as store:
         build_demo(store, n_items=12, n_users=8, seed=3)
     return db
+
+
+@pytest.fixture(scope="session")
+def local_checkpoint(tmp_path_factory):
+    """A user's own open_clip weights: a standard architecture saved as safetensors."""
+    import open_clip
+    import torch
+    from safetensors.torch import save_file
+
+    torch.manual_seed(0)
+    model = open_clip.create_model("ViT-S-32-alt", pretrained=None)
+    path = tmp_path_factory.mktemp("weights") / "my-clip.safetensors"
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
+    return path

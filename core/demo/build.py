@@ -86,6 +86,7 @@ def _write(store: Store, spec: DemoSpec, rendered: dict[str, dict], seed: int) -
         "category": item.category,
         "age_rating": item.age_rating,
         "status": "ok",
+        "thumbnail_t_s": item.thumbnail_frame / FPS,
     } for item in spec.items), pk="id", ignore=True)
     segments = []
     for item in spec.items:

@@ -24,6 +24,7 @@ MIGRATIONS: list[str] = [
         age_rating TEXT,
         path TEXT NOT NULL,
         thumbnail_path TEXT,
+        thumbnail_t_s REAL,          -- time of the thumbnail in the video, where it is a frame
         status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'ok', 'failed')),
         error TEXT,
         width INTEGER,

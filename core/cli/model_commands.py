@@ -1,0 +1,130 @@
+"""CLI commands of the AI editor, part 1: train-clip, index, personalize, generate, evaluate."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from core.cli.corpus_commands import _positive, corpus, progress_bar
+
+
+def register(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("train-clip", parents=[common], help="train the bundled encoder")
+    p.add_argument("--out", type=Path, default=None, help="folder (default: resources/encoder)")
+    p.add_argument("--epochs", type=_positive, default=None,
+                   help="passes over the training segments (default: 800 steps)")
+    p.add_argument("--steps", type=_positive, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=cmd_train_clip)
+    register_editor(sub, common)
+
+
+def cmd_train_clip(args) -> int:
+    from core.encoders.encoder import BUNDLED_DIR
+    from core.encoders.train import DEFAULT_STEPS, steps_for_epochs, train_clip
+
+    steps = args.steps or (steps_for_epochs(args.epochs) if args.epochs else DEFAULT_STEPS)
+    with progress_bar(args, "train-clip") as bar:
+        report = train_clip(args.out or BUNDLED_DIR, steps=steps, seed=args.seed, progress=bar)
+    print(json.dumps({k: v for k, v in report.items() if k != "loss_curve"}, indent=2))
+    return 0
+
+
+def register_editor(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("index", parents=[common], help="decode, sample and embed frames")
+    p.add_argument("--model", default="bundled", help="encoder spec (default: bundled)")
+    p.add_argument("--frames", type=_positive, default=32, help="frames sampled per item")
+    p.add_argument("--batch", type=_positive, default=64)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_index)
+
+    p = sub.add_parser("personalize", parents=[common], help="Eq. 1 / Eq. 2 for one user")
+    p.add_argument("--items", nargs="+", default=None, metavar="ID")
+    _task_arguments(p)
+    p.set_defaults(run=cmd_personalize)
+
+    p = sub.add_parser("generate", parents=[common], help="run one AI editor or creator task")
+    p.add_argument("--item", required=True)
+    _task_arguments(p)
+    p.set_defaults(run=cmd_generate)
+
+    p = sub.add_parser("evaluate", parents=[common], help="Cosine@K and preference hit rate")
+    p.add_argument("--k", type=_positive, nargs="+", default=[5, 10])
+    p.add_argument("--runs", type=_positive, default=10)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--clip-len", type=_positive, default=8)
+    p.add_argument("--model", default="bundled")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_evaluate)
+
+
+def _task_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--user", required=True)
+    p.add_argument("--task", choices=("thumbnail", "clip"), required=True)
+    p.add_argument("--clip-len", type=_positive, default=8, help="frames per clip (Eq. 2)")
+    p.add_argument("--stride", type=_positive, default=1, help="frames between clip starts")
+    p.add_argument("--model", default="bundled", help="encoder spec used by 'generec index'")
+    p.add_argument("--json", action="store_true")
+
+
+def cmd_index(args) -> int:
+    from core.encoders import load_encoder
+    from core.encoders.indexing import index_corpus
+
+    encoder = load_encoder(args.model)
+    with corpus(args) as store, progress_bar(args, "index") as bar:
+        summary = index_corpus(store, encoder, args.frames, args.batch, bar)
+    for item_id, reason in summary.failed:
+        print(f"failed: {item_id}: {reason}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(summary.as_dict(), indent=2))
+    else:
+        print(f"{summary.indexed} items indexed ({summary.frames} frames) with "
+              f"{summary.model_id}; {len(summary.failed)} failed")
+    return 0
+
+
+def cmd_personalize(args) -> int:
+    from core.editor.service import personalize
+
+    with corpus(args) as store:
+        choices = personalize(store, args.user, args.task, args.items, args.model,
+                              args.clip_len, args.stride)
+    if args.json:
+        print(json.dumps(choices, indent=1))
+        return 0
+    for c in choices:
+        where = (f"frame {c['frame_idx']} at {c['t_s']:.2f} s" if args.task == "thumbnail"
+                 else f"{c['start_s']:.2f}–{c['end_s']:.2f} s")
+        print(f"{c['item_id']:<24} {where:<24} cosine {c['score']:.3f}  {c['generation_id']}")
+    return 0
+
+
+def cmd_generate(args) -> int:
+    from core.editor.service import generate_personalized
+
+    with corpus(args) as store, progress_bar(args, "generate") as bar:
+        result = generate_personalized(store, args.user, args.item, args.task, args.model,
+                                       args.clip_len, args.stride, bar)
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        print(f"{result['generation_id']}: {result['output_path']}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from core.editor.service import resolve_model_id
+    from core.evaluation.cosine import evaluate
+
+    with corpus(args) as store, progress_bar(args, "evaluate") as bar:
+        report = evaluate(store, resolve_model_id(store, args.model), tuple(args.k), args.runs,
+                          args.seed, args.clip_len, bar)
+    if args.json:
+        print(json.dumps(report, indent=1))
+        return 0
+    from core.evaluation.report import format_report
+
+    print(format_report(report))
+    return 0

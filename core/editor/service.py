@@ -1,0 +1,103 @@
+"""The AI editor's personalization tasks as whole operations: pick, record, write outputs."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+from core.editor.generations import new_generation_id, record_generation
+from core.editor.history import history_vector
+from core.editor.outputs import cut_clip, write_frame_png
+from core.editor.personalize import DEFAULT_CLIP_LEN, select_clips, select_thumbnails
+from core.encoders.encoder import BUNDLED_DIR, BUNDLED_NAME, file_sha256
+from core.errors import InputError
+from core.paths import media_dir
+from core.progress import Progress
+from core.store import Store
+from core.store.corpus import get_item
+from core.store.embeddings import load_frame_index
+
+TASKS = ("thumbnail", "clip")
+
+
+def resolve_model_id(store: Store, spec: str | None = None) -> str:
+    """The id of the model that indexed this corpus under `spec`, without loading the model."""
+    spec = (spec or "bundled").strip()
+    if spec == "bundled":
+        weights = BUNDLED_DIR / f"{BUNDLED_NAME}.safetensors"
+        if weights.is_file():
+            model_id = f"bundled:{BUNDLED_NAME}@{file_sha256(weights)[:12]}"
+            if store.conn.execute("SELECT 1 FROM models WHERE id = ?", (model_id,)).fetchone():
+                return model_id
+    else:
+        row = store.conn.execute("SELECT id FROM models WHERE spec = ? ORDER BY created_at DESC",
+                                 (spec,)).fetchone()
+        if row:
+            return row[0]
+    raise InputError(f"the corpus has no embeddings from encoder {spec!r}; run "
+                     f"'generec index --model {spec}' first")
+
+
+def _models(store: Store, model_id: str) -> list[dict]:
+    row = store.conn.execute("SELECT id, spec, sha256 FROM models WHERE id = ?",
+                             (model_id,)).fetchone()
+    return [{"role": "encoder", "id": row[0], "spec": row[1], "sha256": row[2]}]
+
+
+def personalize(store: Store, user_id: str, task: str, item_ids: list[str] | None = None,
+                spec: str | None = None, clip_len: int = DEFAULT_CLIP_LEN, stride: int = 1,
+                record: bool = True) -> list[dict]:
+    """Eq. 1 or Eq. 2 for one user against the given items (default: every indexed item)."""
+    if task not in TASKS:
+        raise InputError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    if clip_len < 1 or stride < 1:
+        raise InputError("--clip-len and --stride must be at least 1")
+    model_id = resolve_model_id(store, spec)
+    user = history_vector(store, model_id, user_id)
+    index = load_frame_index(store, model_id, item_ids)
+    if task == "thumbnail":
+        choices = [asdict(c) for c in select_thumbnails(index, user)]
+    else:
+        choices = [asdict(c) for c in select_clips(index, user, clip_len, stride)]
+        for choice in choices:
+            choice.update(clip_len=clip_len, stride=stride)
+    if record:
+        models = _models(store, model_id)
+        with store.transaction():
+            for choice in choices:
+                params = {k: v for k, v in choice.items() if k not in ("item_id", "score")}
+                choice["generation_id"] = record_generation(
+                    store, task, user_id, choice["item_id"], params, {"cosine": choice["score"]},
+                    models)
+    for choice in choices:
+        choice["encoder"] = model_id
+    return choices
+
+
+def generate_personalized(store: Store, user_id: str, item_id: str, task: str,
+                          spec: str | None = None, clip_len: int = DEFAULT_CLIP_LEN,
+                          stride: int = 1, progress: Progress | None = None) -> dict:
+    """A reviewable generation with an output file: the thumbnail as PNG, the clip as MP4."""
+    progress = progress or Progress()
+    item = get_item(store, item_id)
+    if item is None:
+        raise InputError(f"unknown item {item_id!r}")
+    progress.update(0, 2, "selecting")
+    choice = personalize(store, user_id, task, [item_id], spec, clip_len, stride, record=False)[0]
+    progress.check_cancelled()
+    progress.update(1, 2, "writing the output")
+    generation_id = new_generation_id()
+    out_dir = media_dir(store.path) / "generations"
+    if task == "thumbnail":
+        output = write_frame_png(item["path"], choice["t_s"], out_dir / f"{generation_id}.png")
+    else:
+        output = cut_clip(item["path"], choice["start_s"], choice["end_s"],
+                          out_dir / f"{generation_id}.mp4")
+    params = {k: v for k, v in choice.items() if k not in ("item_id", "score", "encoder")}
+    with store.transaction():
+        record_generation(store, task, user_id, item_id, params, {"cosine": choice["score"]},
+                          _models(store, choice["encoder"]), str(output),
+                          generation_id=generation_id)
+    progress.update(2, 2, "done")
+    return {"generation_id": generation_id, "output_path": str(output), "task": task,
+            "user_id": user_id, "item_id": item_id, **params, "score": choice["score"],
+            "encoder": choice["encoder"]}

@@ -1,0 +1,121 @@
+"""`generec index`: sample N frames per item by time, embed them with an encoder, store them.
+
+Resumable: only items without frame embeddings for this model are done, and each batch of
+items is written in one transaction. Decoding runs in a thread pool ahead of inference
+(PyAV and torch both release the GIL), so the two overlap.
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.encoders.encoder import Encoder
+from core.errors import MediaError
+from core.media import read_image, sample_frames
+from core.progress import Progress
+from core.store import Store
+from core.store.embeddings import items_without_embeddings, register_model, save_item_embeddings
+
+DEFAULT_FRAMES = 32
+DEFAULT_BATCH = 64
+PREFETCH_ITEMS = 6
+
+
+@dataclass
+class IndexSummary:
+    model_id: str
+    indexed: int = 0
+    frames: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"model_id": self.model_id, "indexed": self.indexed, "frames": self.frames,
+                "failed": [{"item": i, "reason": r} for i, r in self.failed]}
+
+
+@dataclass
+class _Decoded:
+    item: dict
+    times: list[float]
+    frames: list[np.ndarray]
+    thumbnail: np.ndarray | None
+    error: str | None = None
+
+
+def decode_max_side(width: int, height: int, image_size: int) -> int:
+    """Decode large enough that the shorter side still covers the encoder's input."""
+    return int(math.ceil(image_size * max(width, height) / max(1, min(width, height))))
+
+
+def _decode(item: dict, n_frames: int, image_size: int) -> _Decoded:
+    try:
+        n = max(1, min(n_frames, item["frames"] or n_frames))
+        side = decode_max_side(item["width"], item["height"], image_size)
+        sampled = sample_frames(item["path"], n, max_side=side)
+        thumbnail = read_image(item["thumbnail_path"]) if item["thumbnail_path"] else None
+        return _Decoded(item, [f.t_s for f in sampled], [f.image for f in sampled], thumbnail)
+    except MediaError as exc:
+        return _Decoded(item, [], [], None, str(exc))
+
+
+def index_corpus(store: Store, encoder: Encoder, n_frames: int = DEFAULT_FRAMES,
+                 batch: int = DEFAULT_BATCH, progress: Progress | None = None) -> IndexSummary:
+    progress = progress or Progress()
+    with store.transaction():
+        register_model(store, encoder.model_id, encoder.spec, encoder.sha256, encoder.dim)
+    todo = items_without_embeddings(store, encoder.model_id)
+    summary = IndexSummary(encoder.model_id)
+    progress.update(0, len(todo), "indexing")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        queue = deque()
+        pending = iter(todo)
+
+        def refill() -> None:
+            while len(queue) < PREFETCH_ITEMS:
+                item = next(pending, None)
+                if item is None:
+                    return
+                queue.append(pool.submit(_decode, item, n_frames, encoder.image_size))
+
+        refill()
+        done = 0
+        while queue:
+            group: list[_Decoded] = []
+            while queue and sum(len(d.frames) for d in group) < batch:
+                group.append(queue.popleft().result())
+                refill()
+            progress.check_cancelled()
+            _embed_and_store(store, encoder, group, batch, summary)
+            done += len(group)
+            progress.update(done, len(todo), group[-1].item["id"])
+    return summary
+
+
+def _embed_and_store(store: Store, encoder: Encoder, group: list[_Decoded], batch: int,
+                     summary: IndexSummary) -> None:
+    good = [d for d in group if d.error is None]
+    images = [f for d in good for f in d.frames] + [d.thumbnail for d in good if d.thumbnail is not None]
+    vectors = encoder.encode_images(images, batch=batch) if images else np.zeros((0, encoder.dim))
+    titles = encoder.encode_texts([d.item["title"] or d.item["id"] for d in good]) if good else []
+    offset, thumb_offset = 0, sum(len(d.frames) for d in good)
+    with store.transaction():
+        for k, decoded in enumerate(good):
+            frames = vectors[offset:offset + len(decoded.frames)]
+            offset += len(decoded.frames)
+            thumbnail = None
+            if decoded.thumbnail is not None:
+                thumbnail = vectors[thumb_offset]
+                thumb_offset += 1
+            save_item_embeddings(store, encoder.model_id, decoded.item["id"], decoded.times,
+                                 frames, thumbnail, titles[k])
+            summary.indexed += 1
+            summary.frames += len(decoded.frames)
+        for decoded in group:
+            if decoded.error is not None:
+                store.conn.execute("UPDATE items SET status = 'failed', error = ? WHERE id = ?",
+                                   (decoded.error, decoded.item["id"]))
+                summary.failed.append((decoded.item["id"], decoded.error))

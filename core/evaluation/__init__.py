@@ -1,0 +1,1 @@
+"""Evaluation: Cosine@K (paper and held-out protocols), preference hit rate, reports."""
