@@ -15,7 +15,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.editor.personalize import select_clips, select_thumbnails  # noqa: E402
+from core.editor.personalize import frame_scores, select_clips, select_thumbnails  # noqa: E402
 from core.store.embeddings import FrameIndex  # noqa: E402
 
 ITEMS, FRAMES, DIM, CLIP_LEN = 4570, 32, 512, 8
@@ -59,7 +59,9 @@ def main() -> int:
     user /= np.linalg.norm(user)
 
     def vectorised():
-        return select_thumbnails(index, user), select_clips(index, user, CLIP_LEN)
+        scores = frame_scores(index, user)     # one matrix product for the whole corpus
+        return (select_thumbnails(index, user, scores=scores),
+                select_clips(index, user, CLIP_LEN, scores=scores))
 
     thumbs, clips = vectorised()
     loop_thumbs, loop_clips = per_item_loop(index, user)

@@ -33,6 +33,12 @@ class Progress:
     def cancel(self) -> None:
         self._cancel.set()
 
+    def silent_child(self) -> "Progress":
+        """A progress for a sub-step: shares this one's cancel flag, reports nothing."""
+        child = Progress()
+        child._cancel = self._cancel
+        return child
+
     @property
     def cancelled(self) -> bool:
         return self._cancel.is_set()

@@ -39,5 +39,5 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshot:
         from desktop.screenshot import capture_when_ready
 
-        capture_when_ready(window, args.screenshot)
+        director = capture_when_ready(window, args.screenshot)  # noqa: F841 - kept alive
     return app.exec()

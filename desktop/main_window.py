@@ -1,50 +1,94 @@
-"""The main window: the corpus grid, a job progress area and the menus that start jobs."""
+"""The main window: docks for Corpus, Users, Jobs and Review around the Preview; menus,
+toolbar and status bar. It wires views to the state and the job queue; the work is in core/."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar,
-                               QPushButton)
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow,
+                               QMessageBox, QProgressBar, QPushButton)
 
+from core.errors import GenerecError
+from core.export.gate import export_refusal
+from core.fidelity.review import OverrideRequired, latest_checks, record_decision
 from core.store import open_store
-from core.store.corpus import counts, list_items
-from desktop import jobs
-from desktop.corpus_model import CorpusModel
-from desktop.corpus_view import CorpusView
-from desktop.workers import JobRunner, JobWorker
+from core.store.corpus import (add_instruction, counts, get_item, item_segments,
+                               latest_generations, list_generations, list_items, list_users,
+                               user_history, user_summary)
+from desktop.corpus_dock import CorpusDock
+from desktop.job_queue import JobQueue
+from desktop.jobs_dock import JobsDock
+from desktop.preview_dock import PreviewPanel
+from desktop.review_dock import ReviewDock
+from desktop.state import AppState
+from desktop.users_dock import UsersDock
+from desktop.workers import JobWorker
+
+ITEM_COLUMNS = ("thumbnail_path", "licence", "path", "duration_s")
+# After the first paint, load torch and the encoder in the background: importing them holds
+# Python's GIL for a moment, better spent now than in the middle of the operator's first job.
+WARM_UP_DELAY_MS = 300
 
 
 class MainWindow(QMainWindow):
-    corpus_loaded = Signal(int)   # number of items shown
-    job_ended = Signal(str, str)  # title, outcome: done, failed or cancelled (GUI thread)
+    corpus_loaded = Signal(int)    # number of items shown
+    job_ended = Signal(str, str)   # title, outcome: done, failed or cancelled (GUI thread)
+    preview_shown = Signal(str, str)   # user id, item id, once outputs are displayed
+    warmed_up = Signal()              # torch, open_clip and the encoder are loaded
 
     def __init__(self, db_path: Path, build_demo_if_empty: bool = True) -> None:
         super().__init__()
-        self.db_path = Path(db_path)
-        self.runner = JobRunner(self)
-        self._current: JobWorker | None = None
-        self._current_title = ""
+        self.state = AppState(Path(db_path))
+        self.db_path = self.state.db_path
+        self.queue = JobQueue(self.db_path, self)
+        self.runner = self.queue.runner
         self.setWindowTitle(f"GeneRec Studio — {self.db_path.name}")
-        self.model = CorpusModel(self)
-        self.view = CorpusView(self)
-        self.view.setModel(self.model)
-        self.setCentralWidget(self.view)
+        self.setDockNestingEnabled(True)
+        self.preview = PreviewPanel(self)
+        self.setCentralWidget(self.preview)
+        self.corpus = CorpusDock(self)
+        self.model = self.corpus.model
+        self.view = self.corpus.view
+        self.users = UsersDock(self)
+        self.jobs = JobsDock(self.queue, self)
+        self.review = ReviewDock(self)
+        self._docks = {}
+        for title, widget, area in (("Corpus", self.corpus, Qt.DockWidgetArea.LeftDockWidgetArea),
+                                    ("Users", self.users, Qt.DockWidgetArea.RightDockWidgetArea),
+                                    ("Review", self.review, Qt.DockWidgetArea.RightDockWidgetArea),
+                                    ("Jobs", self.jobs, Qt.DockWidgetArea.BottomDockWidgetArea)):
+            self._docks[title] = self._dock(title, widget, area)
         self._build_status_bar()
         self._build_menus()
-        self._restore_geometry()
+        self._connect()
+        self._restore_layout()
         self.reload()
+        if self.queue.interrupted_at_start:
+            self.statusBar().showMessage(
+                f"{self.queue.interrupted_at_start} job(s) were interrupted when the app last "
+                f"stopped; retry them from the Jobs panel.", 15000)
         if build_demo_if_empty and self.model.rowCount() == 0:
             self.build_demo()
+        self.is_warm = False
+        QTimer.singleShot(WARM_UP_DELAY_MS, self._warm_up)
 
     # -- layout ---------------------------------------------------------------------------
+    def _dock(self, title: str, widget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title.lower()}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
     def _build_status_bar(self) -> None:
         self.corpus_label = QLabel()
         self.job_label = QLabel()
         self.job_bar = QProgressBar()
-        self.job_bar.setMaximumWidth(240)
+        self.job_bar.setMaximumWidth(200)
+        self.job_bar.setFormat("%v / %m")
         self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Cancel the running job (Esc)")
         self.cancel_button.setShortcut(QKeySequence(Qt.Key.Key_Escape))
         self.cancel_button.clicked.connect(self.cancel_job)
         bar = self.statusBar()
@@ -55,103 +99,267 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        self._action(file_menu, "&Import videos…", self.import_videos, QKeySequence("Ctrl+I"))
-        self._action(file_menu, "Build &demo corpus", self.build_demo, None)
+        self._action(file_menu, "&Import videos…", self.import_videos, "Ctrl+I")
+        self._action(file_menu, "Build &demo corpus", self.build_demo)
+        self._action(file_menu, "Index &frames", self.index_frames, "Ctrl+Shift+I")
+        self._action(file_menu, "&Export selected generation…", self.export_selected, "Ctrl+Shift+E")
         self._action(file_menu, "&Reload", self.reload, QKeySequence.StandardKey.Refresh)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        generate = self.menuBar().addMenu("&Generate")
+        self._action(generate, "&Personalized thumbnail and clip", self.request_preview)
+        view = self.menuBar().addMenu("&View")
+        self._action(view, "&Filter corpus", self.corpus.search.setFocus, "Ctrl+F")
+        for dock in self._docks.values():
+            view.addAction(dock.toggleViewAction())
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("toolbar_main")
+        for text, slot in (("Import…", self.import_videos), ("Index", self.index_frames),
+                           ("Personalize", self.request_preview),
+                           ("Export…", self.export_selected)):
+            toolbar.addAction(text, slot)
 
-    def _action(self, menu, text, slot, shortcut) -> QAction:
+    def _action(self, menu, text, slot, shortcut=None) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
-            action.setShortcut(shortcut)
+            action.setShortcut(QKeySequence(shortcut) if isinstance(shortcut, str) else shortcut)
         action.triggered.connect(slot)
         menu.addAction(action)
         return action
 
-    def _restore_geometry(self) -> None:
-        geometry = QSettings().value("main_window/geometry")
+    def _restore_layout(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("main_window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1200, 800)
+            self.resize(1440, 900)
+        layout = settings.value("main_window/state")
+        if layout is not None:
+            self.restoreState(layout)
+        else:
+            self.resizeDocks([self._docks["Jobs"]], [150], Qt.Orientation.Vertical)
+            self.resizeDocks([self._docks["Corpus"], self._docks["Users"]], [560, 380],
+                             Qt.Orientation.Horizontal)
+
+    def _connect(self) -> None:
+        self.corpus.item_selected.connect(self.state.set_item)
+        self.users.user_selected.connect(self.state.set_user)
+        self.users.instruction_sent.connect(self.save_instruction)
+        self.review.generation_selected.connect(self.state.set_generation)
+        self.review.decision_requested.connect(self.decide)
+        self.review.export_requested.connect(self.export_generation)
+        self.preview.preview_requested.connect(self.request_preview)
+        self.state.user_changed.connect(self._on_user)
+        self.state.item_changed.connect(lambda _id: self.refresh_preview())
+        self.state.generation_changed.connect(self._on_generation)
+        self.queue.changed.connect(self._on_job_changed)
+        self.queue.finished.connect(self._on_job_finished)
+
+    def _warm_up(self) -> None:
+        encoder = self.state.encoder
+
+        def load(_progress):
+            from core.encoders import load_encoder
+
+            load_encoder(encoder)
+
+        worker = JobWorker(load)
+        worker.finished.connect(self._on_warm)
+        self.runner.start(worker)
+
+    def _on_warm(self) -> None:
+        self.is_warm = True   # a failure here shows up, with its message, in the first job
+        self.warmed_up.emit()
 
     # -- corpus ---------------------------------------------------------------------------
     def reload(self) -> None:
         with open_store(self.db_path) as store:
-            items = list_items(store, extra=("thumbnail_path",))
+            items = list_items(store, extra=ITEM_COLUMNS)
             summary = counts(store)
-        self.model.set_items(items)
+            users = list_users(store)
+        self.corpus.set_items(items)
+        self.users.set_users(users)
         self.corpus_label.setText(
-            f"{self.db_path}  ·  {summary['items']} items ({summary['failed']} failed)  ·  "
-            f"{summary['users']} users  ·  {summary['interactions']} interactions")
+            f"{self.db_path}  ·  {summary['items']} items ({summary['failed']} failed, "
+            f"{summary['indexed']} indexed)  ·  {summary['users']} users  ·  "
+            f"{summary['interactions']} interactions  ·  encoder: {self.state.encoder}")
         self.view.viewport().update()
+        self.refresh_review()
         self.corpus_loaded.emit(len(items))
 
-    # -- jobs -----------------------------------------------------------------------------
+    def _on_user(self, user_id: str) -> None:
+        with open_store(self.db_path) as store:
+            self.users.show_profile(user_summary(store, user_id), user_history(store, user_id))
+        self.refresh_preview()
+        self.refresh_review()
+        self._score_items_for(user_id)
+
+    def _score_items_for(self, user_id: str) -> None:
+        """Predicted preferences for the corpus sort, computed off the GUI thread."""
+        db_path, encoder = self.db_path, self.state.encoder
+
+        def scores(_progress):
+            from core.editor.service import resolve_model_id
+            from core.recommender.content import content_scores
+
+            with open_store(db_path) as store:
+                return content_scores(store, resolve_model_id(store, encoder), user_id)
+
+        worker = JobWorker(scores)
+        worker.succeeded.connect(self._on_scores)
+        worker.failed.connect(self._on_scores_failed)
+        self.runner.start(worker)
+
+    def _on_scores(self, scores: dict) -> None:
+        self.corpus.set_scores(scores)
+
+    def _on_scores_failed(self, _message: str) -> None:
+        self.corpus.set_scores(None)     # not indexed yet, or no likes: sort by title
+
+    def refresh_preview(self) -> None:
+        item_id, user_id = self.state.item_id, self.state.user_id
+        if not item_id:
+            return
+        with open_store(self.db_path) as store:
+            item = get_item(store, item_id)
+            outputs = latest_generations(store, user_id, item_id) if user_id else {}
+            segments = item_segments(store, item_id)
+        self.preview.show_item(item, user_id, segments, outputs)
+        if outputs:
+            self.preview_shown.emit(user_id, item_id)
+
+    def refresh_review(self) -> None:
+        with open_store(self.db_path) as store:
+            self.review.set_generations(list_generations(store, self.state.user_id or None))
+
+    def _on_generation(self, generation_id: str) -> None:
+        with open_store(self.db_path) as store:
+            self.review.show_checks(latest_checks(store, generation_id))
+
+    # -- operator actions -----------------------------------------------------------------
     def build_demo(self) -> None:
-        if self.start_job("Building the demo corpus", jobs.build_demo_job(self.db_path)):
-            self.view.empty_text = "Building the demo corpus… (progress below)"
+        self.view.empty_text = "Building the demo corpus… (progress below)"
+        self.view.viewport().update()
+        self.queue.submit("demo", {})
+        self.queue.submit("index", {"model": self.state.encoder})
 
     def import_videos(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Import a folder of videos")
         if folder:
-            self.start_job(f"Importing {Path(folder).name}",
-                           jobs.import_job(self.db_path, Path(folder)))
+            self.queue.submit("import", {"folder": folder})
+            self.queue.submit("index", {"model": self.state.encoder})
 
-    def start_job(self, title: str, fn) -> JobWorker | None:
-        if self._current is not None:
-            QMessageBox.information(self, "A job is running",
-                                    "Wait for the running job to finish or cancel it first.")
-            return None
-        worker = JobWorker(fn)
-        # Bound methods of this window, not lambdas: Qt then queues the calls onto the GUI
-        # thread (a lambda would run in the worker's thread).
-        worker.progressed.connect(self._on_progress)
-        worker.succeeded.connect(self._on_succeeded)
-        worker.failed.connect(self._on_failed)
-        worker.cancelled.connect(self._on_cancelled)
-        self._current, self._current_title = worker, title
-        self.job_label.setText(title)
-        self._show_job(True)
-        self.runner.start(worker)
-        return worker
+    def index_frames(self) -> None:
+        self.queue.submit("index", {"model": self.state.encoder})
 
+    def request_preview(self) -> None:
+        if not (self.state.user_id and self.state.item_id):
+            self.notify("Personalize", "Select a user and an item first.")
+            return
+        self.queue.submit("preview", {"user_id": self.state.user_id, "item_id": self.state.item_id,
+                                      "spec": self.state.encoder})
+
+    def save_instruction(self, text: str) -> None:
+        if not self.state.user_id:
+            self.notify("Instruction", "Select a user first.")
+            return
+        with open_store(self.db_path) as store:
+            add_instruction(store, self.state.user_id, text, self.state.item_id or None)
+        self.statusBar().showMessage(f"Instruction saved to {self.state.user_id}'s conversation.", 6000)
+
+    def decide(self, generation_id: str, decision: str, reason: str) -> None:
+        if decision == "reject" and not reason:
+            reason, ok = QInputDialog.getText(self, "Reject", "Why is this rejected?")
+            if not ok or not reason.strip():
+                return
+        override = None
+        with open_store(self.db_path) as store:
+            try:
+                record_decision(store, generation_id, decision, reason)
+            except OverrideRequired as exc:
+                override, ok = QInputDialog.getText(
+                    self, "Override failing checks",
+                    f"Blocking checks failed: {', '.join(exc.failing)}.\nWhy approve anyway?")
+                if not ok or not override.strip():
+                    return
+                record_decision(store, generation_id, decision, reason, override)
+            except GenerecError as exc:
+                self.notify("Review", str(exc), QMessageBox.Icon.Warning)
+                return
+            generations = list_generations(store, self.state.user_id or None)
+        self.statusBar().showMessage(f"{generation_id}: {decision}", 5000)
+        self.review.decided(generations)
+
+    def export_selected(self) -> None:
+        if self.review.current():
+            self.export_generation(self.review.current())
+
+    def export_generation(self, generation_id: str) -> None:
+        with open_store(self.db_path) as store:
+            refusal = export_refusal(store, generation_id)
+        if refusal is not None:   # ask core/ before asking for a folder
+            self.notify("Export refused", refusal, QMessageBox.Icon.Warning)
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Export to folder")
+        if folder:
+            self.queue.submit("export", {"generation_ids": [generation_id], "out_dir": folder})
+
+    # -- jobs -----------------------------------------------------------------------------
     def cancel_job(self) -> None:
-        if self._current is not None:
-            self._current.cancel()
+        if self.queue.running_id:
+            self.queue.cancel(self.queue.running_id)
             self.job_label.setText("Cancelling…")
 
-    def _on_progress(self, done: int, total: int, message: str) -> None:
-        self.job_bar.setMaximum(max(total, 1))
-        self.job_bar.setValue(done)
-        self.job_bar.setFormat("%v / %m")
-        self.job_label.setText(f"{self._current_title}: {message}" if message else self._current_title)
+    def _on_job_changed(self, job_id: str) -> None:
+        job = self.queue.jobs[job_id]
+        if job.state != "running":
+            return
+        self._show_job(True)
+        self.job_bar.setMaximum(max(job.total, 1))
+        self.job_bar.setValue(job.done)
+        eta = f" · {job.eta_s:.0f} s left" if job.eta_s is not None else ""
+        self.job_label.setText(f"{job.title}: {job.message}{eta}" if job.message else job.title)
 
-    def _on_succeeded(self, _result) -> None:
-        self._job_ended("done")
+    def _on_job_finished(self, job_id: str, state: str) -> None:
+        job = self.queue.jobs[job_id]
+        if not self.queue.busy:
+            self._show_job(False)
+        self.statusBar().showMessage(f"{job.title}: {state}", 8000)
+        if state == "failed":
+            self.notify(job.title, job.error or "failed", QMessageBox.Icon.Warning)
+        elif state == "done" and job.kind == "export":
+            self._report_export(job.result)
+        if job.kind in ("demo", "import", "index", "export"):
+            self.reload()
+        elif job.kind == "preview":
+            self.refresh_preview()
+            self.refresh_review()
+        self.job_ended.emit(job.title, state)
 
-    def _on_cancelled(self) -> None:
-        self._job_ended("cancelled")
+    def _report_export(self, result: dict) -> None:
+        files = "\n".join(e["file"] for e in result["exported"])
+        refused = "\n".join(r["reason"] for r in result["refused"])
+        text = f"Exported to {result['out_dir']}:\n{files}" if files else "Nothing was exported."
+        if refused:
+            text += f"\n\nRefused:\n{refused}"
+        self.notify("Export", text)
 
-    def _on_failed(self, message: str) -> None:
-        title = self._current_title
-        self._job_ended("failed")
-        QMessageBox.warning(self, title, message)
-
-    def _job_ended(self, outcome: str) -> None:
-        title = self._current_title
-        self._current = None
-        self._show_job(False)
-        self.statusBar().showMessage(f"{title}: {outcome}", 8000)
-        self.reload()
-        self.job_ended.emit(title, outcome)
+    def notify(self, title: str, text: str,
+               icon: QMessageBox.Icon = QMessageBox.Icon.Information) -> QMessageBox:
+        """A message that does not block the event loop (jobs and timers keep running)."""
+        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
 
     def _show_job(self, visible: bool) -> None:
         for widget in (self.job_label, self.job_bar, self.cancel_button):
             widget.setVisible(visible)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
-        QSettings().setValue("main_window/geometry", self.saveGeometry())
-        self.runner.shutdown()
+        settings = QSettings()
+        settings.setValue("main_window/geometry", self.saveGeometry())
+        settings.setValue("main_window/state", self.saveState())
+        self.queue.shutdown()
         super().closeEvent(event)

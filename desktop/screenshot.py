@@ -1,4 +1,5 @@
-"""`--screenshot PNG`: wait until no job runs and thumbnails are loaded, save, quit."""
+"""`--screenshot PNG`: wait for start-up jobs (demo corpus, index), select the first user and
+item, render their personalized preview, save a screenshot of the window and quit."""
 from __future__ import annotations
 
 import sys
@@ -8,19 +9,46 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 
-def capture_when_ready(window, path: Path, poll_ms: int = 200) -> None:
-    def attempt() -> None:
-        if window.runner.active:
-            QTimer.singleShot(poll_ms, attempt)
+class ScreenshotDirector:
+    def __init__(self, window, path: Path, poll_ms: int = 200) -> None:
+        self.window, self.path, self.poll_ms = window, path, poll_ms
+        self.requested = False
+        window.preview_shown.connect(self._capture_soon)
+        window.queue.finished.connect(self._on_job_finished)
+        QTimer.singleShot(poll_ms, self._step)
+
+    def _step(self) -> None:
+        window = self.window
+        if window.queue.busy:
+            QTimer.singleShot(self.poll_ms, self._step)
             return
+        window.users.users.setCurrentRow(0)
+        window.corpus.select_first()
+        if window.preview.personal_clip.note == "not generated yet" and not self.requested:
+            self.requested = True
+            window.request_preview()
+        else:
+            self._capture_soon()
+
+    def _on_job_finished(self, job_id: str, state: str) -> None:
+        if self.window.queue.jobs[job_id].kind == "preview" and state != "done":
+            self._capture_soon()     # show what there is, with the failure in the status bar
+
+    def _capture_soon(self, *_args) -> None:
+        QTimer.singleShot(600, self._capture)   # let thumbnails and the first frames arrive
+
+    def _capture(self) -> None:
+        window = self.window
         window.model.wait_for_thumbnails()
         QApplication.processEvents()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not window.grab().save(str(path)):
-            print(f"generec-studio: cannot write {path}", file=sys.stderr)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not window.grab().save(str(self.path)):
+            print(f"generec-studio: cannot write {self.path}", file=sys.stderr)
             QApplication.exit(1)
             return
-        print(f"screenshot saved to {path}", file=sys.stderr)
+        print(f"screenshot saved to {self.path}", file=sys.stderr)
         QApplication.exit(0)
 
-    QTimer.singleShot(poll_ms, attempt)
+
+def capture_when_ready(window, path: Path) -> ScreenshotDirector:
+    return ScreenshotDirector(window, path)

@@ -61,3 +61,15 @@ def test_pretrained_tag_without_download_fails_fast_with_a_hint(monkeypatch):
     monkeypatch.setenv("HF_HOME", "/nonexistent-cache")
     with pytest.raises(EncoderError, match="Downloads are off"):
         load_encoder("RN50:openai")
+
+
+def test_every_caption_word_survives_vocabulary_pruning(bundled):
+    """The pruned token table must keep every word the demo captions and prompts use."""
+    from core.demo.spec import build_spec
+    from core.encoders.train import zero_shot_prompts
+
+    texts = [seg["caption"] for item in build_spec(30, 1).items for seg in item.segments]
+    texts += [t for prompts in zero_shot_prompts().values() for ts in prompts.values() for t in ts]
+    tokens = bundled.tokenizer(texts).numpy()
+    unknown_row = int(np.bincount(bundled.vocab_map).argmax())   # every dropped token maps here
+    assert not np.any(bundled.vocab_map[tokens] == unknown_row)

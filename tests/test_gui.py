@@ -2,13 +2,14 @@
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 pytest.importorskip("PySide6")
-from PySide6.QtCore import QSettings, QThread  # noqa: E402
+from PySide6.QtCore import QSettings, Qt, QThread  # noqa: E402
 
 from core.store import open_store  # noqa: E402
 from core.store.corpus import counts  # noqa: E402
@@ -89,11 +90,9 @@ def test_import_runs_as_a_background_job(qtbot, open_window, corpus_copy, tmp_pa
     pattern_video(folder / "extra1.mp4", seconds=1.0)
     (folder / "broken.mp4").write_text("not a video")
     window = open_window(corpus_copy)
-    from desktop import jobs
-
     with qtbot.waitSignal(window.job_ended, timeout=30000) as ended:
-        window.start_job("Importing", jobs.import_job(corpus_copy, folder))
-    assert ended.args == ["Importing", "done"]
+        window.queue.submit("import", {"folder": str(folder)})
+    assert ended.args == ["Import videos", "done"]
     assert window.model.rowCount() == 14
     with open_store(corpus_copy) as store:
         assert counts(store)["failed"] == 1
@@ -103,29 +102,126 @@ def test_import_runs_as_a_background_job(qtbot, open_window, corpus_copy, tmp_pa
 def test_cancel_stops_the_demo_build_promptly(qtbot, open_window, tmp_path):
     db = tmp_path / "empty.db"
     window = open_window(db)
-    from desktop import jobs
-
-    window.start_job("Demo", jobs.build_demo_job(db, n_items=400, n_users=10))
+    window.queue.submit("demo", {"n_items": 400, "n_users": 10})
     qtbot.waitUntil(lambda: window.job_bar.value() >= 1, timeout=60000)
+    started = time.monotonic()
     with qtbot.waitSignal(window.job_ended, timeout=3000) as ended:
         window.cancel_job()
-    assert ended.args == ["Demo", "cancelled"]
+    assert ended.args == ["Build demo corpus", "cancelled"]
+    assert time.monotonic() - started < 1.5
     with open_store(db) as store:
         assert counts(store)["items"] == 0   # nothing half-written
+        assert store.conn.execute("SELECT state FROM jobs").fetchone()[0] == "cancelled"
     assert window.model.rowCount() == 0
 
 
-def test_failed_job_shows_a_message_not_a_traceback(qtbot, open_window, corpus_copy, tmp_path, monkeypatch):
-    from PySide6.QtWidgets import QMessageBox
-
-    from desktop import jobs
-
-    shown = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *args: shown.append(args[2]))
+def test_failed_job_shows_a_message_not_a_traceback(qtbot, open_window, corpus_copy, tmp_path,
+                                                    monkeypatch):
     window = open_window(corpus_copy)
+    shown = []
+    monkeypatch.setattr(window, "notify", lambda title, text, *icon: shown.append(text))
     with qtbot.waitSignal(window.job_ended, timeout=10000):
-        window.start_job("Importing", jobs.import_job(corpus_copy, tmp_path / "nowhere"))
+        window.queue.submit("import", {"folder": str(tmp_path / "nowhere")})
     assert "nowhere: not a folder" in shown[0] and "Traceback" not in shown[0]
+    job = window.jobs.model.job_at(0)
+    assert job.state == "failed" and "not a folder" in job.error
+
+
+def test_jobs_left_running_are_marked_interrupted_at_start(qtbot, open_window, corpus_copy):
+    from core.jobs import create_job
+
+    with open_store(corpus_copy) as store:
+        job = create_job(store, "index", {"model": "bundled"})
+        store.conn.execute("UPDATE jobs SET state = 'running' WHERE id = ?", (job,))
+    window = open_window(corpus_copy)
+    assert window.queue.jobs[job].state == "interrupted"
+    assert window.jobs.model.data(window.jobs.model.index(0, 1)) == "interrupted"
+    with qtbot.waitSignal(window.job_ended, timeout=120000) as ended:
+        window.jobs.table.selectRow(0)
+        window.jobs.retry_selected()
+    assert ended.args[1] == "done"
+
+
+def _personalize(qtbot, window, user="u0001", item="demo-0002"):
+    window.users.select(user)
+    window.corpus.select_item(item)
+    assert (window.state.user_id, window.state.item_id) == (user, item)
+    with qtbot.waitSignal(window.preview_shown, timeout=120000):
+        window.request_preview()
+
+
+def test_select_user_personalize_and_see_the_preview(qtbot, open_window, corpus_copy):
+    window = open_window(corpus_copy)
+    window.show()
+    window.users.select("u0001")
+    assert "likes" in window.users.summary.text() and window.users.history.count() > 0
+    _personalize(qtbot, window)
+    header = window.preview.header.text()
+    assert "thumbnail cosine" in header and "clip cosine" in header
+    assert not window.preview.personal_thumb.poster.isNull()
+    assert window.preview.timeline.clip is not None
+    start, end = window.preview.timeline.clip
+    assert 0 <= start < end <= window.preview.timeline.duration + 1e-6
+    assert window.review.list.count() == 2
+
+
+def test_review_by_keyboard_and_export_gate(qtbot, open_window, corpus_copy, tmp_path,
+                                            monkeypatch):
+    window = open_window(corpus_copy)
+    window.show()
+    _personalize(qtbot, window)
+    messages = []
+    monkeypatch.setattr(window, "notify", lambda title, text, *icon: messages.append(text))
+    review = window.review
+    review.list.setCurrentRow(0)
+    first = review.current()
+    window.export_generation(first)                       # still pending: refused
+    assert "not approved" in messages[-1]
+    review.list.setFocus()
+    qtbot.keyClick(review.list, Qt.Key.Key_A)
+    second = review.current()
+    assert second != first
+    review.reason.setText("wrong segment")
+    review.list.setFocus()
+    qtbot.keyClick(review.list, Qt.Key.Key_R)
+    with open_store(corpus_copy) as store:
+        status = dict(store.conn.execute("SELECT id, status FROM generations WHERE id IN (?, ?)",
+                                         (first, second)).fetchall())
+        decisions = [r[0] for r in store.conn.execute(
+            "SELECT action FROM audit_log WHERE action LIKE 'review.%' ORDER BY id")]
+    assert status == {first: "approved", second: "rejected"}
+    assert decisions == ["review.approve", "review.reject"]
+    row_of = {review.list.item(r).data(Qt.ItemDataRole.UserRole): r for r in range(review.list.count())}
+    review.list.setCurrentRow(row_of[first])
+    qtbot.keyClick(review.list, Qt.Key.Key_J)
+    assert review.list.currentRow() == row_of[first] + 1 or row_of[first] == review.list.count() - 1
+    qtbot.keyClick(review.list, Qt.Key.Key_K)
+    assert review.list.currentRow() <= row_of[first]
+
+
+def test_gui_stays_responsive_while_a_job_runs(qtbot, open_window, corpus_copy):
+    """A heartbeat on the GUI thread keeps beating while indexing runs in a worker (after the
+    background warm-up that loads torch, as in the app)."""
+    from PySide6.QtCore import QTimer
+
+    window = open_window(corpus_copy)
+    qtbot.waitUntil(lambda: window.is_warm, timeout=60000)
+    gaps, last = [], [time.monotonic()]
+
+    def beat():
+        now = time.monotonic()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.timeout.connect(beat)
+    timer.start(10)
+    with qtbot.waitSignal(window.job_ended, timeout=120000) as ended:
+        window.queue.submit("index", {"model": "bundled"})
+    timer.stop()
+    assert ended.args[1] == "done" and len(gaps) > 20
+    print(f"longest GUI stall while indexing: {max(gaps) * 1000:.0f} ms")
+    assert max(gaps) < 0.1
 
 
 @pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run is not installed")

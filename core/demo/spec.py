@@ -71,6 +71,17 @@ def item_affinity(truth: dict, item: ItemSpec) -> float:
     return 0.75 * max(scores) + 0.25 * float(np.mean(scores))
 
 
+def cover_affinity(truth: dict, item: ItemSpec) -> float:
+    """How much the user likes what the item's thumbnail shows."""
+    per_segment = item.thumbnail_frame // item.segments[0]["n_frames"]
+    return segment_affinity(truth, item.segments[per_segment])
+
+
+def engagement(truth: dict, item: ItemSpec) -> float:
+    """What drives clicks and likes: the thumbnail seen in the feed, and the video watched."""
+    return 0.5 * cover_affinity(truth, item) + 0.5 * item_affinity(truth, item)
+
+
 def build_spec(n_items: int = 240, n_users: int = 160, seed: int = 0,
                views_per_user: int = 42) -> DemoSpec:
     rng = np.random.default_rng(seed)
@@ -85,10 +96,10 @@ def build_spec(n_items: int = 240, n_users: int = 160, seed: int = 0,
             segments.append({**attrs, "caption": caption(attrs), "n_frames": per_segment})
         licence, allows = LICENCES[int(rng.integers(len(LICENCES)))]
         cover_segment = int(rng.integers(n_seg))
-        first = segments[0]
+        cover = segments[cover_segment]   # the title names what the cover shows
         items.append(ItemSpec(
             id=f"demo-{k:04d}",
-            title=f"{first['colour'].title()} {plural(first['shape'])} {SCENE_TITLES[first['scene']]} "
+            title=f"{cover['colour'].title()} {plural(cover['shape'])} {SCENE_TITLES[cover['scene']]} "
                   f"and more #{k}",
             creator_id=creators[int(rng.integers(len(creators)))]["id"],
             licence=licence,
@@ -131,7 +142,7 @@ def _sample_interactions(spec: DemoSpec, rng: np.random.Generator,
     views_per_user = min(views_per_user, n_items)
     for user_index, user in enumerate(spec.users):
         truth = user["truth"]
-        affinity = np.array([item_affinity(truth, item) for item in spec.items])
+        affinity = np.array([engagement(truth, item) for item in spec.items])
         # Feeds are half personalised (by a noisy view of the truth), half random.
         noisy = affinity + rng.normal(0, 0.6, n_items)
         top = np.argsort(-noisy)[: views_per_user * 2]
@@ -148,12 +159,12 @@ def _sample_interactions(spec: DemoSpec, rng: np.random.Generator,
             watched = min(duration, max(0.5, duration * (0.15 + 0.3 * a) + rng.normal(0, 0.5)))
             base = {"user_id": user["id"], "item_id": item.id, "timestamp": round(t, 3)}
             rows.append({**base, "kind": "dwell", "value": round(watched, 2)})
-            p_click = 1 / (1 + math.exp(-2.5 * (a - 0.9)))
+            p_click = 1 / (1 + math.exp(-2.5 * (a - 0.7)))
             if rng.random() < p_click:
                 rows.append({**base, "kind": "click", "value": 1.0})
-                if rng.random() < 1 / (1 + math.exp(-3.0 * (a - 1.5))):
+                if rng.random() < 1 / (1 + math.exp(-3.0 * (a - 1.2))):
                     rows.append({**base, "kind": "like", "value": 1.0})
                     continue
-            if a < 1.0 and rng.random() < 0.4:
+            if a < 0.8 and rng.random() < 0.4:
                 rows.append({**base, "kind": "dislike", "value": 1.0})
     return rows

@@ -42,11 +42,15 @@ def frame_scores(index: FrameIndex, user: np.ndarray) -> np.ndarray:
     return scores
 
 
-def select_thumbnails(index: FrameIndex, user: np.ndarray) -> list[ThumbnailChoice]:
-    scores = frame_scores(index, user)
+def select_thumbnails(index: FrameIndex, user: np.ndarray,
+                      scores: np.ndarray | None = None) -> list[ThumbnailChoice]:
+    """Eq. 1 for every item; pass `scores` (from frame_scores) to share the product with clips."""
+    scores = frame_scores(index, user) if scores is None else scores
+    rows = np.arange(len(index.item_ids))
     best = scores.argmax(axis=1)
-    return [ThumbnailChoice(item_id, int(b), float(index.times[i, b]), float(scores[i, b]))
-            for i, (item_id, b) in enumerate(zip(index.item_ids, best))]
+    return [ThumbnailChoice(*fields) for fields in zip(
+        index.item_ids, best.tolist(), index.times[rows, best].tolist(),
+        scores[rows, best].tolist())]
 
 
 def window_scores(scores: np.ndarray, counts: np.ndarray, clip_len: int, stride: int = 1
@@ -69,14 +73,14 @@ def window_scores(scores: np.ndarray, counts: np.ndarray, clip_len: int, stride:
 
 
 def select_clips(index: FrameIndex, user: np.ndarray, clip_len: int = DEFAULT_CLIP_LEN,
-                 stride: int = 1) -> list[ClipChoice]:
-    means, length = window_scores(frame_scores(index, user), index.counts, clip_len, stride)
-    best = means.argmax(axis=1)
-    out = []
-    for i, item_id in enumerate(index.item_ids):
-        start, n = int(best[i]), int(index.counts[i])
-        end = start + int(length[i])
-        step = float(index.durations[i]) / n if n else 0.0   # frame k stands for [k, k+1)·D/n
-        out.append(ClipChoice(item_id, start, end, round(start * step, 4), round(end * step, 4),
-                              float(means[i, start])))
-    return out
+                 stride: int = 1, scores: np.ndarray | None = None) -> list[ClipChoice]:
+    """Eq. 2 for every item; frame k of an item of n frames stands for [k, k+1)·D/n seconds."""
+    scores = frame_scores(index, user) if scores is None else scores
+    means, length = window_scores(scores, index.counts, clip_len, stride)
+    rows = np.arange(len(index.item_ids))
+    start = means.argmax(axis=1)
+    end = start + length
+    step = index.durations / np.maximum(index.counts, 1)
+    return [ClipChoice(*fields) for fields in zip(
+        index.item_ids, start.tolist(), end.tolist(), np.round(start * step, 4).tolist(),
+        np.round(end * step, 4).tolist(), means[rows, start].tolist())]

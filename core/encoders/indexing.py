@@ -7,7 +7,9 @@ items is written in one transaction. Decoding runs in a thread pool ahead of inf
 from __future__ import annotations
 
 import math
+import os
 from collections import deque
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -15,14 +17,18 @@ import numpy as np
 
 from core.encoders.encoder import Encoder
 from core.errors import MediaError
-from core.media import read_image, sample_frames
+from core.media import VideoInfo, read_image, sample_frames
 from core.progress import Progress
 from core.store import Store
 from core.store.embeddings import items_without_embeddings, register_model, save_item_embeddings
 
 DEFAULT_FRAMES = 32
 DEFAULT_BATCH = 64
-PREFETCH_ITEMS = 6
+PREFETCH_ITEMS = 8
+CORES = os.cpu_count() or 1
+# Decoding is the bottleneck: half the cores run inference, decoders get one more than all.
+DECODE_WORKERS = CORES + 1
+INFERENCE_THREADS = max(1, CORES // 2)
 
 
 @dataclass
@@ -51,11 +57,19 @@ def decode_max_side(width: int, height: int, image_size: int) -> int:
     return int(math.ceil(image_size * max(width, height) / max(1, min(width, height))))
 
 
+def _info(item: dict) -> VideoInfo:
+    """The probe result the import stored, so that indexing does not probe again."""
+    return VideoInfo(item["path"], item["width"], item["height"], item["rotation"] or 0,
+                     item["duration_s"], item["fps"], item["frames"], item["codec"] or "",
+                     bool(item["has_audio"]))
+
+
 def _decode(item: dict, n_frames: int, image_size: int) -> _Decoded:
     try:
         n = max(1, min(n_frames, item["frames"] or n_frames))
         side = decode_max_side(item["width"], item["height"], image_size)
-        sampled = sample_frames(item["path"], n, max_side=side)
+        # single-threaded decoding: the pool already decodes several videos at once
+        sampled = sample_frames(item["path"], n, max_side=side, info=_info(item), threaded=False)
         thumbnail = read_image(item["thumbnail_path"]) if item["thumbnail_path"] else None
         return _Decoded(item, [f.t_s for f in sampled], [f.image for f in sampled], thumbnail)
     except MediaError as exc:
@@ -63,14 +77,16 @@ def _decode(item: dict, n_frames: int, image_size: int) -> _Decoded:
 
 
 def index_corpus(store: Store, encoder: Encoder, n_frames: int = DEFAULT_FRAMES,
-                 batch: int = DEFAULT_BATCH, progress: Progress | None = None) -> IndexSummary:
+                 batch: int = DEFAULT_BATCH, progress: Progress | None = None,
+                 only: list[str] | None = None) -> IndexSummary:
+    """Index every item not yet indexed with this encoder (or only those among `only`)."""
     progress = progress or Progress()
     with store.transaction():
         register_model(store, encoder.model_id, encoder.spec, encoder.sha256, encoder.dim)
-    todo = items_without_embeddings(store, encoder.model_id)
+    todo = items_without_embeddings(store, encoder.model_id, only)
     summary = IndexSummary(encoder.model_id)
     progress.update(0, len(todo), "indexing")
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with _inference_threads(INFERENCE_THREADS), ThreadPoolExecutor(DECODE_WORKERS) as pool:
         queue = deque()
         pending = iter(todo)
 
@@ -93,6 +109,18 @@ def index_corpus(store: Store, encoder: Encoder, n_frames: int = DEFAULT_FRAMES,
             done += len(group)
             progress.update(done, len(todo), group[-1].item["id"])
     return summary
+
+
+@contextmanager
+def _inference_threads(count: int):
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _embed_and_store(store: Store, encoder: Encoder, group: list[_Decoded], batch: int,

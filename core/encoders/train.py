@@ -73,11 +73,11 @@ def caption_variant(attrs: dict, rng: np.random.Generator) -> str:
 
 
 def vocabulary_texts() -> list[str]:
-    """Every word the captions and zero-shot prompts can use, for pruning the vocabulary."""
-    words = [*COLOURS, *SHAPES, *(plural(s) for s in SHAPES), *SCENES,
-             *MOTION_PHRASES.values(), *SCENE_PHRASES.values(), "a", "an", "two", "three",
-             "photo", "of", "object", "video", "scene", "cartoon", "style"]
-    return [" ".join(words)]
+    """Every word the captions and zero-shot prompts can use, for pruning the vocabulary.
+    One short text each: the tokenizer truncates at the context length."""
+    return [*COLOURS, *SHAPES, *(plural(s) for s in SHAPES), *SCENES,
+            *MOTION_PHRASES.values(), *SCENE_PHRASES.values(), "a", "an", "two", "three",
+            "photo", "of", "object", "video", "scene", "cartoon", "style"]
 
 
 def zero_shot_prompts() -> dict[str, dict[str, list[str]]]:

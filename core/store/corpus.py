@@ -86,3 +86,63 @@ def assign_splits(store: Store, user_ids: Iterable[str] | None = None,
             split = "test" if rank >= len(times) - held_out else "train"
             updates.extend((split, row_id) for row_id in by_time[ts])
     store.conn.executemany("UPDATE interactions SET split = ? WHERE id = ?", updates)
+
+
+def list_generations(store: Store, user_id: str | None = None,
+                     with_output_only: bool = True) -> list[dict[str, Any]]:
+    """Newest first; pending ones are what the review panel works through."""
+    sql = ("SELECT g.id, g.task, g.user_id, g.item_id, g.output_path, g.status, g.scores, "
+           "g.params, g.created_at, i.title FROM generations g LEFT JOIN items i "
+           "ON i.id = g.item_id WHERE 1 = 1")
+    params: list = []
+    if user_id is not None:
+        sql += " AND g.user_id = ?"
+        params.append(user_id)
+    if with_output_only:
+        sql += " AND g.output_path IS NOT NULL"
+    rows = store.conn.execute(sql + " ORDER BY g.created_at DESC, g.id", params).fetchall()
+    return [{**dict(r), "scores": json.loads(r["scores"]), "params": json.loads(r["params"])}
+            for r in rows]
+
+
+def user_summary(store: Store, user_id: str) -> dict[str, Any]:
+    """Counts of feedback, the categories and creators liked most, and (demo corpus only) the
+    hidden ground-truth preferences."""
+    row = store.conn.execute("SELECT attributes, truth FROM users WHERE id = ?",
+                             (user_id,)).fetchone()
+    if row is None:
+        raise KeyError(user_id)
+    kinds = dict(store.conn.execute(
+        "SELECT kind, COUNT(*) FROM interactions WHERE user_id = ? GROUP BY kind", (user_id,)))
+    top = lambda column: [r[0] for r in store.conn.execute(  # noqa: E731
+        f"SELECT it.{column} FROM interactions i JOIN items it ON it.id = i.item_id "
+        f"WHERE i.user_id = ? AND i.kind = 'like' AND it.{column} IS NOT NULL "
+        f"GROUP BY it.{column} ORDER BY COUNT(*) DESC, it.{column} LIMIT 3", (user_id,))]
+    return {"attributes": json.loads(row["attributes"]), "feedback": kinds,
+            "top_categories": top("category"), "top_creators": top("creator_id"),
+            "truth": json.loads(row["truth"]) if row["truth"] else None}
+
+
+def add_instruction(store: Store, user_id: str, text: str, item_id: str | None = None) -> int:
+    if not text.strip():
+        raise ValueError("empty instruction")
+    with store.transaction():
+        cursor = store.conn.execute(
+            "INSERT INTO instructions (user_id, item_id, text) VALUES (?, ?, ?)",
+            (user_id, item_id, text.strip()))
+        store.audit("instruction.added", user_id, {"item": item_id, "text": text.strip()})
+    return cursor.lastrowid
+
+
+def latest_generations(store: Store, user_id: str, item_id: str) -> dict[str, dict[str, Any]]:
+    """The newest generation with an output per task for one user and item."""
+    latest: dict[str, dict[str, Any]] = {}
+    for row in list_generations(store, user_id):
+        if row["item_id"] == item_id and row["task"] not in latest:
+            latest[row["task"]] = row
+    return latest
+
+
+def item_segments(store: Store, item_id: str) -> list[tuple[float, float]]:
+    return [tuple(r) for r in store.conn.execute(
+        "SELECT start_s, end_s FROM segments WHERE item_id = ? ORDER BY idx", (item_id,))]

@@ -22,12 +22,15 @@ def register_model(store: Store, model_id: str, spec: str, sha256: str | None, d
                        (model_id, spec, sha256, dim))
 
 
-def items_without_embeddings(store: Store, model_id: str) -> list[dict]:
+def items_without_embeddings(store: Store, model_id: str,
+                             among: list[str] | None = None) -> list[dict]:
     rows = store.conn.execute(
-        "SELECT id, path, thumbnail_path, title, width, height, duration_s, frames FROM items "
+        "SELECT id, path, thumbnail_path, title, width, height, duration_s, fps, frames, codec, "
+        "rotation, has_audio FROM items "
         "WHERE status = 'ok' AND id NOT IN (SELECT DISTINCT item_id FROM embeddings "
         "WHERE model_id = ? AND kind = 'frame') ORDER BY id", (model_id,)).fetchall()
-    return [dict(r) for r in rows]
+    wanted = set(among) if among is not None else None
+    return [dict(r) for r in rows if wanted is None or r["id"] in wanted]
 
 
 def save_item_embeddings(store: Store, model_id: str, item_id: str, times: list[float],

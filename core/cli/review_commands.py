@@ -1,0 +1,46 @@
+"""CLI commands of the human review and the export gate: review, export."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from core.cli.corpus_commands import corpus
+
+
+def register(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("review", parents=[common], help="approve or reject a generation")
+    p.add_argument("generation_id", metavar="GENERATION_ID")
+    decision = p.add_mutually_exclusive_group(required=True)
+    decision.add_argument("--approve", dest="decision", action="store_const", const="approve")
+    decision.add_argument("--reject", dest="decision", action="store_const", const="reject")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--override", default=None,
+                   help="why to approve although a blocking check failed")
+    p.add_argument("--reviewer", default="")
+    p.set_defaults(run=cmd_review)
+
+    p = sub.add_parser("export", parents=[common], help="export an approved generation")
+    p.add_argument("generation_id", metavar="GENERATION_ID")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_export)
+
+
+def cmd_review(args) -> int:
+    from core.fidelity.review import record_decision
+
+    with corpus(args) as store:
+        status = record_decision(store, args.generation_id, args.decision, args.reason,
+                                 args.override, args.reviewer)
+    print(f"{args.generation_id}: {status}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from core.export.gate import export_generation
+
+    with corpus(args) as store:
+        result = export_generation(store, args.generation_id, args.out)
+    print(json.dumps(result, indent=1) if args.json else f"exported to {result['file']}")
+    return 0

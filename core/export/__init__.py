@@ -1,0 +1,1 @@
+"""The export gate: nothing leaves the app unless a human approved it."""

@@ -1,0 +1,1 @@
+"""Recommender: predicted preference of users for items (MMGCN arrives with its own issue)."""

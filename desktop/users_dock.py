@@ -1,0 +1,107 @@
+"""The Users dock: a searchable list of users, the selected user's profile and history, and
+the instruction box."""
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+                               QPushButton, QVBoxLayout, QWidget)
+
+FEEDBACK_MARKS = {"like": "♥ liked", "dislike": "✕ disliked"}
+
+
+class UsersDock(QWidget):
+    user_selected = Signal(str)
+    instruction_sent = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.search = QLineEdit(placeholderText="Search users")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._filter)
+        self.users = QListWidget()
+        self.users.setMaximumHeight(150)
+        self.users.currentItemChanged.connect(
+            lambda item, _prev: item is not None and self.user_selected.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.summary = QLabel("Pick a user to see their profile.")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.history = QListWidget()
+        self.history.setViewMode(QListWidget.ViewMode.IconMode)
+        self.history.setIconSize(QSize(72, 72))
+        self.history.setGridSize(QSize(96, 104))
+        self.history.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.history.setMovement(QListWidget.Movement.Static)
+        self.instruction = QLineEdit(placeholderText="Instruction, e.g. “only the part with the red star”")
+        self.send = QPushButton("Send")
+        self.send.clicked.connect(self._send)
+        self.instruction.returnPressed.connect(self._send)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.search)
+        layout.addWidget(self.users)
+        layout.addWidget(self.summary)
+        layout.addWidget(QLabel("<b>History</b> (liked and disliked)"))
+        layout.addWidget(self.history, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.instruction, 1)
+        row.addWidget(self.send)
+        layout.addLayout(row)
+
+    def set_users(self, users: list[dict]) -> None:
+        current = self.current_user()
+        self.users.blockSignals(True)
+        self.users.clear()
+        for user in users:
+            attrs = user["attributes"]
+            detail = ", ".join(f"{k} {v}" for k, v in attrs.items() if k in ("age", "group"))
+            item = QListWidgetItem(f"{user['id']}  {detail}".strip())
+            item.setData(Qt.ItemDataRole.UserRole, user["id"])
+            self.users.addItem(item)
+        self.users.blockSignals(False)
+        if current:
+            self.select(current)
+
+    def current_user(self) -> str:
+        item = self.users.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item else ""
+
+    def select(self, user_id: str) -> None:
+        for row in range(self.users.count()):
+            if self.users.item(row).data(Qt.ItemDataRole.UserRole) == user_id:
+                self.users.setCurrentRow(row)
+                return
+
+    def _filter(self, text: str) -> None:
+        for row in range(self.users.count()):
+            item = self.users.item(row)
+            item.setHidden(text.lower() not in item.text().lower())
+
+    def show_profile(self, summary: dict, history: list[dict]) -> None:
+        feedback = summary["feedback"]
+        lines = [", ".join(f"{feedback.get(k, 0)} {k}s" for k in ("like", "dislike", "click"))]
+        if summary["top_categories"]:
+            lines.append("Likes most: " + ", ".join(summary["top_categories"]))
+        truth = summary.get("truth")
+        if truth:
+            prefers = ", ".join(truth["colours"] + truth["shapes"] + truth["scenes"])
+            lines.append(f"<span style='color:gray'>Demo ground truth: prefers {prefers}</span>")
+        self.summary.setText("<br>".join(lines))
+        self.history.clear()
+        for row in history:
+            if row["kind"] not in FEEDBACK_MARKS:
+                continue
+            item = QListWidgetItem(f"{FEEDBACK_MARKS[row['kind']]}\n{row['item_id']}")
+            item.setToolTip(f"{row['title']} ({row['split']})")
+            pixmap = QPixmap(row["thumbnail_path"] or "")
+            if pixmap.isNull():
+                pixmap = QPixmap(72, 72)
+                pixmap.fill(QColor(200, 200, 200))
+            item.setIcon(QIcon(pixmap))
+            self.history.addItem(item)
+
+    def _send(self) -> None:
+        text = self.instruction.text().strip()
+        if text:
+            self.instruction_sent.emit(text)
+            self.instruction.clear()
