@@ -5,7 +5,7 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
-from desktop.corpus_model import ItemRole, THUMB_SIZE
+from desktop.corpus_model import THUMB_SIZE, item_of
 
 PADDING = 6
 TEXT_LINES = 2
@@ -20,7 +20,7 @@ class CorpusDelegate(QStyledItemDelegate):
                      THUMB_SIZE.height() + TEXT_LINES * line + 3 * PADDING)
 
     def paint(self, painter: QPainter, option, index) -> None:
-        item = index.data(ItemRole)
+        item = item_of(index)
         painter.save()
         palette = option.palette
         selected = bool(option.state & QStyle.StateFlag.State_Selected)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
-from desktop.corpus_model import CorpusModel, ItemIdRole, ItemRole
+from desktop.corpus_model import CorpusModel, ItemIdRole
 from desktop.corpus_view import CorpusView
 
 ANY = "any"
@@ -21,19 +21,25 @@ class CorpusFilter(QSortFilterProxyModel):
         self.scores: dict[str, float] | None = None
 
     def set_filter(self, text: str | None = None, **fields: str) -> None:
+        modern = hasattr(self, "beginFilterChange")   # Qt 6.9 replaced invalidateFilter()
+        if modern:
+            self.beginFilterChange()
         if text is not None:
             self.text = text.lower()
         self.fields.update(fields)
-        self.invalidateFilter()
+        if modern:
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self.invalidateFilter()
 
     def filterAcceptsRow(self, row: int, parent) -> bool:  # noqa: N802 - Qt API
-        item = self.sourceModel().index(row, 0, parent).data(ItemRole)
+        item = self.sourceModel().item_at(row)
         if self.text and self.text not in (item["title"] + " " + item["id"]).lower():
             return False
         return all(value == ANY or str(item.get(key)) == value for key, value in self.fields.items())
 
     def lessThan(self, left, right) -> bool:  # noqa: N802 - Qt API
-        a, b = left.data(ItemRole), right.data(ItemRole)
+        a, b = self.sourceModel().item_at(left.row()), self.sourceModel().item_at(right.row())
         if self.scores is not None:
             # highest predicted preference first; unscored items last
             return self.scores.get(a["id"], -2.0) > self.scores.get(b["id"], -2.0)

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import (QAbstractListModel, QModelIndex, QObject, QRunnable, QSize, Qt,
-                            QThreadPool, Signal)
+from PySide6.QtCore import (QAbstractListModel, QAbstractProxyModel, QModelIndex, QObject,
+                            QRunnable, QSize, Qt, QThreadPool, Signal)
 from PySide6.QtGui import QImage, QPixmap
 
 THUMB_SIZE = QSize(160, 120)
 ItemIdRole = Qt.ItemDataRole.UserRole + 1
-ItemRole = Qt.ItemDataRole.UserRole + 2
 
 
 class _ThumbnailSignals(QObject):
@@ -27,6 +26,16 @@ class _ThumbnailTask(QRunnable):
             image = image.scaled(THUMB_SIZE, Qt.AspectRatioMode.KeepAspectRatio,
                                  Qt.TransformationMode.SmoothTransformation)
         self.signals.loaded.emit(self.item_id, image)
+
+
+def item_of(index: QModelIndex) -> dict[str, Any]:
+    """The item dict behind an index of the model or of a proxy over it. Dicts are read from
+    the model directly: passed through QVariant, PySide6 6.12 miscounts their references."""
+    model = index.model()
+    while isinstance(model, QAbstractProxyModel):
+        index = model.mapToSource(index)
+        model = index.model()
+    return model.item_at(index.row())
 
 
 class CorpusModel(QAbstractListModel):
@@ -64,9 +73,10 @@ class CorpusModel(QAbstractListModel):
             return self._thumbnail(item)
         if role == ItemIdRole:
             return item["id"]
-        if role == ItemRole:
-            return item
         return None
+
+    def item_at(self, row: int) -> dict[str, Any]:
+        return self._items[row]
 
     def _thumbnail(self, item: dict[str, Any]) -> QPixmap | None:
         item_id = item["id"]

@@ -39,7 +39,7 @@ class JobView:
 
 TITLES = {"demo": "Build demo corpus", "import": "Import videos", "index": "Index frames",
           "preview": "Personalized preview", "generate": "Generate", "evaluate": "Evaluate",
-          "export": "Export"}
+          "export": "Export", "train-clip": "Train encoder"}
 
 
 class JobQueue(QObject):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow,
-                               QMessageBox, QProgressBar, QPushButton)
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel,
+                               QMainWindow, QMessageBox, QProgressBar, QPushButton)
 
 from core.errors import GenerecError
 from core.export.gate import export_refusal
@@ -72,6 +72,8 @@ class MainWindow(QMainWindow):
             self.build_demo()
         self.is_warm = False
         QTimer.singleShot(WARM_UP_DELAY_MS, self._warm_up)
+        # Join job threads however the app ends (QApplication.exit closes no window).
+        QApplication.instance().aboutToQuit.connect(self.queue.shutdown)
 
     # -- layout ---------------------------------------------------------------------------
     def _dock(self, title: str, widget, area) -> QDockWidget:
@@ -108,6 +110,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         generate = self.menuBar().addMenu("&Generate")
         self._action(generate, "&Personalized thumbnail and clip", self.request_preview)
+        self._action(generate, "&Evaluate personalization (Cosine@K)", self.evaluate)
         view = self.menuBar().addMenu("&View")
         self._action(view, "&Filter corpus", self.corpus.search.setFocus, "Ctrl+F")
         for dock in self._docks.values():
@@ -260,6 +263,9 @@ class MainWindow(QMainWindow):
         self.queue.submit("preview", {"user_id": self.state.user_id, "item_id": self.state.item_id,
                                       "spec": self.state.encoder})
 
+    def evaluate(self) -> None:
+        self.queue.submit("evaluate", {"model": self.state.encoder, "runs": 3})
+
     def save_instruction(self, text: str) -> None:
         if not self.state.user_id:
             self.notify("Instruction", "Select a user first.")
@@ -330,6 +336,12 @@ class MainWindow(QMainWindow):
             self.notify(job.title, job.error or "failed", QMessageBox.Icon.Warning)
         elif state == "done" and job.kind == "export":
             self._report_export(job.result)
+        elif state == "done" and job.kind == "evaluate":
+            from core.evaluation.report import format_report
+
+            box = self.notify("Evaluation", "Cosine@K and preference hit rate, "
+                              f"{job.result['users']} users")
+            box.setDetailedText(format_report(job.result))
         if job.kind in ("demo", "import", "index", "export"):
             self.reload()
         elif job.kind == "preview":

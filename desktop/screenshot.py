@@ -13,6 +13,7 @@ class ScreenshotDirector:
     def __init__(self, window, path: Path, poll_ms: int = 200) -> None:
         self.window, self.path, self.poll_ms = window, path, poll_ms
         self.requested = False
+        self.captured = False
         window.preview_shown.connect(self._capture_soon)
         window.queue.finished.connect(self._on_job_finished)
         QTimer.singleShot(poll_ms, self._step)
@@ -38,6 +39,9 @@ class ScreenshotDirector:
         QTimer.singleShot(600, self._capture)   # let thumbnails and the first frames arrive
 
     def _capture(self) -> None:
+        if self.captured:
+            return
+        self.captured = True
         window = self.window
         window.model.wait_for_thumbnails()
         QApplication.processEvents()

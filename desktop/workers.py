@@ -75,8 +75,9 @@ class JobRunner(QObject):
     def active(self) -> int:
         return len(self._running)
 
-    def shutdown(self, timeout_ms: int = 5000) -> None:
-        """Cancel every job and wait for its thread to end."""
+    def shutdown(self, timeout_ms: int = 30000) -> None:
+        """Cancel every job and wait for its thread to end (cancellation is cooperative and
+        prompt; an import of torch in a warm-up thread cannot be cancelled, only awaited)."""
         for worker, thread in list(self._running.items()):
             worker.cancel()
             thread.quit()

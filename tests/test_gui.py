@@ -238,3 +238,42 @@ def test_screenshot_under_xvfb(corpus_copy, tmp_path):
     image = cv2.imread(str(png))
     assert image is not None and image.shape[0] > 300 and image.shape[1] > 500
     assert image.std() > 20   # thumbnails and text, not a blank window
+
+
+def test_side_by_side_playback_stays_in_step(qtbot, open_window, corpus_copy):
+    from desktop.video_view import QMediaPlayer
+
+    if QMediaPlayer is None:
+        pytest.skip("QtMultimedia cannot load here")
+    window = open_window(corpus_copy)
+    window.show()
+    _personalize(qtbot, window)
+    clip, original = window.preview.personal_clip.player, window.preview.original_video.player
+    offset = window.preview.playback.offset_ms
+    window.preview.play.click()
+    qtbot.waitUntil(lambda: clip.position() > 300, timeout=10000)
+    playing = QMediaPlayer.PlaybackState.PlayingState
+    assert clip.playbackState() == playing and original.playbackState() == playing
+    assert abs(original.position() - (clip.position() + offset)) < 400
+    assert window.preview.timeline.position is not None
+    window.preview.play.click()
+    assert clip.playbackState() != playing and original.playbackState() != playing
+
+
+def test_item_models_keep_reference_counts(qapp, corpus_copy):
+    """Python overrides of data() return None for most roles; a Qt binding that miscounts
+    those references aborts the interpreter after a few thousand calls (PySide6 6.12.0)."""
+    from desktop.corpus_dock import CorpusDock
+
+    with open_store(corpus_copy) as store:
+        from core.store.corpus import list_items
+
+        items = list_items(store, extra=("thumbnail_path", "licence")) * 200   # 2,400 rows
+    dock = CorpusDock()
+    dock.set_items([{**item, "id": f"{item['id']}-{k}"} for k, item in enumerate(items)])
+    before = sys.getrefcount(None)
+    for row in range(dock.proxy.rowCount()):
+        dock.proxy.index(row, 0).data(Qt.ItemDataRole.UserRole + 50)   # no such role: None
+    dock.proxy.set_filter("circles")
+    assert abs(sys.getrefcount(None) - before) < 100
+    dock.deleteLater()

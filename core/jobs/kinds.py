@@ -77,6 +77,12 @@ def _export(store: Store, params: dict, progress: Progress):
     return export_generations(store, progress=progress, **params)
 
 
+def _train_clip(store: Store, params: dict, progress: Progress):
+    from core.encoders.train import train_clip
+
+    return train_clip(progress=progress, **params)
+
+
 JOB_KINDS: dict[str, JobFunction] = {
     "demo": _demo,
     "import": _import,
@@ -85,6 +91,7 @@ JOB_KINDS: dict[str, JobFunction] = {
     "preview": _preview,
     "evaluate": _evaluate,
     "export": _export,
+    "train-clip": _train_clip,
 }
 
 
