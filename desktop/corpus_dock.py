@@ -65,8 +65,9 @@ class CorpusDock(QWidget):
         self.licence = self._combo("licence", [ANY])
         self.sort = QComboBox()
         self.sort.addItems(["Sort: title", "Sort: predicted preference"])
-        self.sort.setToolTip("Predicted preference of the selected user: similarity of the "
-                             "item's frames to the thumbnails the user liked")
+        self.sort.setToolTip("Predicted preference of the selected user: the trained MMGCN's "
+                             "score, or, before one is trained, the similarity of the item's "
+                             "frames to the thumbnails the user liked")
         self.sort.currentIndexChanged.connect(self._apply_sort)
         row = QHBoxLayout()
         for widget in (self.source, self.status, self.licence, self.sort):

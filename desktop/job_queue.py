@@ -39,7 +39,8 @@ class JobView:
 
 TITLES = {"demo": "Build demo corpus", "import": "Import videos", "index": "Index frames",
           "preview": "Personalized preview", "generate": "Generate", "evaluate": "Evaluate",
-          "export": "Export", "train-clip": "Train encoder"}
+          "export": "Export", "train-clip": "Train encoder",
+          "train-recommender": "Train recommender"}
 
 
 class JobQueue(QObject):

@@ -51,3 +51,18 @@ def local_checkpoint(tmp_path_factory):
     path = tmp_path_factory.mktemp("weights") / "my-clip.safetensors"
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
     return path
+
+
+@pytest.fixture(scope="session")
+def indexed_demo(tmp_path_factory):
+    """80 items and 12 users (each has seen 42 items, so 38 are left to recommend), indexed."""
+    from core.demo.build import build_demo
+    from core.encoders import load_encoder
+    from core.encoders.indexing import index_corpus
+    from core.store import open_store
+
+    db = tmp_path_factory.mktemp("indexed") / "corpus.db"
+    with open_store(db) as store:
+        build_demo(store, n_items=80, n_users=12, seed=5)
+        index_corpus(store, load_encoder("bundled"), n_frames=16)
+    return db

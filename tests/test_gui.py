@@ -277,3 +277,20 @@ def test_item_models_keep_reference_counts(qapp, corpus_copy):
     dock.proxy.set_filter("circles")
     assert abs(sys.getrefcount(None) - before) < 100
     dock.deleteLater()
+
+
+def test_train_recommender_job_and_sort_by_prediction(qtbot, open_window, corpus_copy, monkeypatch):
+    window = open_window(corpus_copy)
+    messages = []
+    monkeypatch.setattr(window, "notify", lambda title, text, *icon: messages.append(text))
+    window.users.select("u0001")
+    with qtbot.waitSignal(window.job_ended, timeout=120000) as ended:
+        window.queue.submit("index", {"model": "bundled"})
+    with qtbot.waitSignal(window.job_ended, timeout=120000) as ended:
+        window.train_recommender()
+    assert ended.args == ["Train recommender", "done"] and "MMGCN" in messages[-1]
+    window.corpus.sort.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: window.corpus.proxy.scores is not None, timeout=30000)
+    scores = window.corpus.proxy.scores
+    shown = [window.corpus.proxy.index(r, 0).data(ItemIdRole) for r in range(window.corpus.proxy.rowCount())]
+    assert [scores[i] for i in shown] == sorted(scores.values(), reverse=True)

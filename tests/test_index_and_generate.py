@@ -17,18 +17,6 @@ from core.store import open_store
 from core.store.corpus import counts
 
 
-@pytest.fixture(scope="session")
-def indexed_demo(tmp_path_factory):
-    """80 items and 12 users (each has seen 42 items, so 38 are left to recommend), indexed."""
-    from core.demo.build import build_demo
-
-    db = tmp_path_factory.mktemp("indexed") / "corpus.db"
-    with open_store(db) as store:
-        build_demo(store, n_items=80, n_users=12, seed=5)
-        index_corpus(store, load_encoder("bundled"), n_frames=16)
-    return db
-
-
 def test_index_every_shared_clip(shared_media, tmp_path):
     with open_store(tmp_path / "m.db") as store:
         import_folder(store, shared_media)

@@ -84,3 +84,21 @@ def test_interactions_are_idempotent_and_split_by_time(tmp_path):
         like_split = store.conn.execute(
             "SELECT split FROM interactions WHERE kind = 'like'").fetchone()[0]
         assert like_split == "test"   # same view as the click at t=9
+
+
+def test_version_1_corpus_is_migrated_forward(tmp_path):
+    from core.store.database import _statements
+    from core.store.schema import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for statement in _statements(MIGRATIONS[0]):
+        conn.execute(statement)
+    conn.execute("INSERT INTO users (id) VALUES ('kept')")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with open_store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION >= 2
+        assert "user_embeddings" in store.db.table_names()
+        assert store.conn.execute("SELECT id FROM users").fetchone()[0] == "kept"

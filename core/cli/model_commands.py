@@ -49,6 +49,15 @@ def register_editor(sub, common: argparse.ArgumentParser) -> None:
     _task_arguments(p)
     p.set_defaults(run=cmd_generate)
 
+    p = sub.add_parser("train-recommender", parents=[common],
+                       help="train MMGCN; ranking metrics against popularity and BPR-MF")
+    p.add_argument("--movielens", type=Path, default=None, metavar="DIR",
+                   help="train and evaluate on MovieLens 100K (ua.base / ua.test) instead")
+    p.add_argument("--epochs", type=_positive, default=200)
+    p.add_argument("--model", default="bundled", help="encoder spec of the visual features")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_train_recommender)
+
     p = sub.add_parser("evaluate", parents=[common], help="Cosine@K and preference hit rate")
     p.add_argument("--k", type=_positive, nargs="+", default=[5, 10])
     p.add_argument("--runs", type=_positive, default=10)
@@ -111,6 +120,31 @@ def cmd_generate(args) -> int:
         print(json.dumps(result, indent=1))
     else:
         print(f"{result['generation_id']}: {result['output_path']}")
+    return 0
+
+
+def cmd_train_recommender(args) -> int:
+    if args.movielens:
+        from core.recommender.dataset import from_movielens
+        from core.recommender.train import compare
+
+        with progress_bar(args, "train-recommender") as bar:
+            report, _ = compare(from_movielens(args.movielens), epochs=args.epochs, progress=bar)
+    else:
+        from core.recommender.service import train_on_corpus
+
+        with corpus(args) as store, progress_bar(args, "train-recommender") as bar:
+            report = train_on_corpus(store, args.model, args.epochs, bar)
+    for name in ("MMGCN", "BPR-MF"):
+        report[name]["training"].pop("validation_curve", None)
+    if args.json:
+        print(json.dumps(report, indent=1))
+        return 0
+    for name in ("MMGCN", "BPR-MF", "Popularity"):
+        m = report[name]
+        print(f"{name:<11} recall@10 {m['recall@10']:.4f}  ndcg@10 {m['ndcg@10']:.4f}  "
+              f"precision@10 {m['precision@10']:.4f}")
+    print(f"split: {report['split']}")
     return 0
 
 

@@ -91,9 +91,10 @@ def evaluate(store: Store, model_id: str, ks: tuple[int, ...] = (5, 10), runs: i
     if not users:
         raise InputError("no user has a liked item in the training split; nothing to evaluate")
     hits = _frame_hits(store, index)
+    recommender = _recommender(store, model_id, index)
     k_max = max(ks)
-    sums = {task: {protocol: {m: {k: [] for k in ks} for m in methods}
-                   for protocol in ("paper", "heldout")}
+    protocols = ("paper", "heldout", "ps") if recommender else ("paper", "heldout")
+    sums = {task: {protocol: {m: {k: [] for k in ks} for m in methods} for protocol in protocols}
             for task, methods in (("thumbnail", THUMBNAIL_METHODS), ("clip", CLIP_METHODS))}
     hit_sums = {"thumbnail": {m: [] for m in THUMBNAIL_METHODS},
                 "clip": {m: [] for m in CLIP_METHODS}}
@@ -120,6 +121,12 @@ def evaluate(store: Store, model_id: str, ks: tuple[int, ...] = (5, 10), runs: i
                     for method, per_item in methods.items():
                         for k in ks:
                             sums[task][protocol][method][k].append((run, float(np.mean(per_item[:k]))))
+            if recommender is not None and user.id in recommender.users:
+                values = _ps_values(recommender, user.id, rows, picks, index)
+                for task, methods in values.items():
+                    for method, per_item in methods.items():
+                        for k in ks:
+                            sums[task]["ps"][method][k].append((run, float(np.mean(per_item[:k]))))
             if hits is not None and user.truth is not None:
                 _add_hits(hit_sums, rows, picks, hits, index.counts, user.truth)
     progress.update(len(users), len(users), "done")
@@ -127,15 +134,56 @@ def evaluate(store: Store, model_id: str, ks: tuple[int, ...] = (5, 10), runs: i
     for task in sums:
         result[task] = {}
         for protocol, methods in sums[task].items():
+            metric = "ps" if protocol == "ps" else "cosine"
             result[task][protocol] = {
-                method: {f"cosine@{k}": _average_users_then_runs(values[k], runs) for k in ks}
+                method: {f"{metric}@{k}": _average_users_then_runs(values[k], runs) for k in ks}
                 for method, values in methods.items()}
         if hits is not None:
             result[task]["preference_hit"] = {m: round(float(np.mean(v)), 4) if v else None
                                               for m, v in hit_sums[task].items()}
     result.update({"encoder": model_id, "users": len(users), "runs": runs,
-                   "clip_len": clip_len, "k": list(ks)})
+                   "clip_len": clip_len, "k": list(ks),
+                   "recommender": recommender.model_id if recommender else None})
     return result
+
+
+def _recommender(store: Store, model_id: str, index: FrameIndex):
+    """The trained MMGCN for PS@K, or None when there is none yet."""
+    from core.recommender.service import load_recommender
+
+    try:
+        recommender = load_recommender(store, model_id)
+    except InputError:
+        return None
+    assert recommender.item_ids == index.item_ids
+    return recommender
+
+
+def _ps_values(recommender, user_id: str, rows, picks, index: FrameIndex) -> dict:
+    """PS: the recommender's score with the item's thumbnail feature replaced by the selected
+    frame's embedding (for a clip, the mean of its frames)."""
+    frames = index.frames[rows]                                           # K x N x d
+    counts = index.counts[rows]
+    means = frames.sum(axis=1) / np.maximum(counts, 1)[:, None]
+    r = np.arange(len(rows))
+    length = picks["clip_len"]
+
+    def clip_mean(starts):
+        return np.stack([frames[i, s:s + length[i]].mean(axis=0) for i, s in enumerate(starts)])
+
+    def ps(selected):
+        visual = np.concatenate([selected, means], axis=1)
+        return recommender.scores_with_visual(user_id, rows, visual)
+
+    return {
+        "thumbnail": {"Random Frame": ps(frames[r, picks["thumb_random"]]),
+                      "Original": ps(index.thumbnails[rows]),
+                      "CLIP": ps(frames[r, picks["thumb_clip"]])},
+        "clip": {"Random": ps(clip_mean(picks["clip_random"])),
+                 "1st Clip": ps(clip_mean(np.zeros(len(rows), int))),
+                 "Unclipped": ps(means),
+                 "CLIP": ps(clip_mean(picks["clip_clip"]))},
+    }
 
 
 def _average_users_then_runs(entries: list[tuple[int, float]], runs: int) -> float | None:

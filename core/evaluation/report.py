@@ -6,9 +6,9 @@ def format_report(report: dict) -> str:
     lines = [f"encoder {report['encoder']}; {report['users']} users; {report['runs']} runs"]
     for task in ("thumbnail", "clip"):
         block = report[task]
-        protocols = [p for p in ("paper", "heldout") if p in block]
+        protocols = [p for p in ("paper", "heldout", "ps") if p in block]
         methods = list(block[protocols[0]])
-        columns = [f"{p} {k}" for p in protocols for k in block[protocols[0]][methods[0]]]
+        columns = [k if p == "ps" else f"{p} {k}" for p in protocols for k in block[p][methods[0]]]
         if "preference_hit" in block:
             columns.append("preference hit")
         lines.append("")

@@ -83,6 +83,15 @@ def _train_clip(store: Store, params: dict, progress: Progress):
     return train_clip(progress=progress, **params)
 
 
+def _train_recommender(store: Store, params: dict, progress: Progress):
+    from core.recommender.service import train_on_corpus
+
+    report = train_on_corpus(store, progress=progress, **params)
+    for name in ("MMGCN", "BPR-MF"):
+        report[name]["training"].pop("validation_curve", None)
+    return report
+
+
 JOB_KINDS: dict[str, JobFunction] = {
     "demo": _demo,
     "import": _import,
@@ -92,6 +101,7 @@ JOB_KINDS: dict[str, JobFunction] = {
     "evaluate": _evaluate,
     "export": _export,
     "train-clip": _train_clip,
+    "train-recommender": _train_recommender,
 }
 
 

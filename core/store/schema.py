@@ -177,6 +177,17 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
     """,
+    # 2: user embeddings from a trained recommender (User_Emb), per model.
+    """
+    CREATE TABLE user_embeddings (
+        model_id TEXT NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (model_id, user_id)
+    );
+    ALTER TABLE models ADD COLUMN path TEXT;
+    ALTER TABLE models ADD COLUMN metrics TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,142 @@
+"""The recommender on the corpus: train and save it, store User_Emb, and score items for a
+user, with the content-only path for items the model has never seen (new AI items)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.editor.service import resolve_model_id
+from core.encoders.encoder import file_sha256
+from core.errors import InputError
+from core.paths import media_dir
+from core.progress import Progress
+from core.recommender.dataset import RecDataset, from_corpus
+from core.store import Store
+from core.store.embeddings import to_blob
+
+SPEC_PREFIX = "mmgcn@"
+
+
+def train_on_corpus(store: Store, encoder: str | None = None, epochs: int = 200,
+                    progress: Progress | None = None) -> dict:
+    """Train MMGCN (and the baselines, for the report) on the corpus's likes; save MMGCN,
+    register it and store its user embeddings."""
+    import torch
+    from safetensors.torch import save_file
+
+    from core.recommender.mmgcn import normalised_adjacency
+    from core.recommender.train import compare
+
+    encoder_id = resolve_model_id(store, encoder)
+    data = from_corpus(store, encoder_id)
+    report, model = compare(data, epochs=epochs, progress=progress)
+    folder = media_dir(store.path) / "models"
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / ".mmgcn.partial.safetensors"
+    config = {"users": data.users, "items": data.items, "dim": model.dim,
+              "features": {m: int(x.shape[1]) for m, x in data.features.items()},
+              "train": data.train.tolist(), "encoder": encoder_id}
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp),
+              metadata={"config": json.dumps(config)})
+    sha = file_sha256(tmp)
+    path = folder / f"mmgcn-{sha[:12]}.safetensors"
+    tmp.replace(path)
+    model_id = f"mmgcn:{sha[:12]}"
+    features = {m: torch.from_numpy(x) for m, x in data.features.items()}
+    with torch.no_grad():
+        users, _ = model(features, normalised_adjacency(data.n_users, data.n_items, data.train))
+    metrics = {k: report["MMGCN"][k] for k in ("recall@10", "ndcg@10", "precision@10")}
+    with store.transaction():
+        store.conn.execute(
+            "INSERT OR REPLACE INTO models (id, spec, sha256, dim, path, metrics) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (model_id, SPEC_PREFIX + encoder_id, sha, model.dim, str(path), json.dumps(metrics)))
+        store.conn.executemany(
+            "INSERT OR REPLACE INTO user_embeddings (model_id, user_id, vector) VALUES (?, ?, ?)",
+            [(model_id, u, to_blob(v)) for u, v in zip(data.users, users.numpy())])
+        store.audit("recommender.trained", model_id, metrics)
+    report["model_id"] = model_id
+    return report
+
+
+@dataclass
+class Recommender:
+    """A trained MMGCN with the corpus's current items: items it was trained on use their
+    graph representation, others the content-only path."""
+    model_id: str
+    users: dict[str, int]
+    item_ids: list[str]
+    user_reps: np.ndarray          # U x d
+    item_reps: np.ndarray          # I x d (current corpus items)
+    visual: np.ndarray             # I x f, the visual features the reps were built from
+    model: object
+
+    def scores(self, user_id: str) -> dict[str, float]:
+        if user_id not in self.users:
+            raise InputError(f"user {user_id!r} is unknown to recommender {self.model_id}")
+        values = self.item_reps @ self.user_reps[self.users[user_id]]
+        return dict(zip(self.item_ids, values.tolist()))
+
+    def scores_with_visual(self, user_id: str, rows: np.ndarray, visual: np.ndarray) -> np.ndarray:
+        """PS: the prediction with the items' visual feature replaced (graph messages fixed)."""
+        import torch
+
+        with torch.no_grad():
+            shift = self.model.content_shift("visual", torch.from_numpy(self.visual[rows]),
+                                             torch.from_numpy(visual.astype(np.float32))).numpy()
+        return (self.item_reps[rows] + shift) @ self.user_reps[self.users[user_id]]
+
+
+def load_recommender(store: Store, encoder_id: str) -> Recommender:
+    """The latest MMGCN trained on features of encoder `encoder_id` (a model id)."""
+    import torch
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    from core.recommender.mmgcn import MMGCN, normalised_adjacency
+
+    row = store.conn.execute("SELECT id, path FROM models WHERE spec = ? ORDER BY created_at DESC, "
+                             "rowid DESC", (SPEC_PREFIX + encoder_id,)).fetchone()
+    if row is None:
+        raise InputError("no trained recommender for this encoder; run 'generec train-recommender'")
+    with safe_open(row["path"], "pt") as handle:
+        config = json.loads(handle.metadata()["config"])
+    model = MMGCN(len(config["users"]), len(config["items"]), config["features"], config["dim"])
+    model.load_state_dict(load_file(row["path"]))
+    model.eval()
+    current: RecDataset = from_corpus(store, encoder_id)
+    trained_row = {item_id: r for r, item_id in enumerate(config["items"])}
+    known = [r for r, item_id in enumerate(current.items) if item_id in trained_row]
+    cold = [r for r, item_id in enumerate(current.items) if item_id not in trained_row]
+    train_pairs = np.array(config["train"], np.int64).reshape(-1, 2)
+    features = {m: np.zeros((len(config["items"]), d), np.float32) for m, d in config["features"].items()}
+    for m in features:
+        for r in known:
+            features[m][trained_row[current.items[r]]] = current.features[m][r]
+    with torch.no_grad():
+        users, items = model({m: torch.from_numpy(x) for m, x in features.items()},
+                             normalised_adjacency(len(config["users"]), len(config["items"]), train_pairs))
+        item_reps = np.zeros((len(current.items), config["dim"]), np.float32)
+        item_reps[known] = items.numpy()[[trained_row[current.items[r]] for r in known]]
+        if cold:
+            item_reps[cold] = model.cold_items(
+                {m: torch.from_numpy(current.features[m][cold]) for m in features}).numpy()
+    return Recommender(row["id"], {u: k for k, u in enumerate(config["users"])}, current.items,
+                       users.numpy(), item_reps, current.features["visual"], model)
+
+
+def predicted_scores(store: Store, encoder: str | None, user_id: str) -> dict[str, float]:
+    """What the corpus browser sorts by: MMGCN's scores when one is trained for this encoder,
+    otherwise the content similarity to the user's liked thumbnails."""
+    from core.recommender.content import content_scores
+
+    encoder_id = resolve_model_id(store, encoder)
+    try:
+        recommender = load_recommender(store, encoder_id)
+    except InputError:
+        return content_scores(store, encoder_id, user_id)
+    if user_id not in recommender.users:
+        return content_scores(store, encoder_id, user_id)
+    return recommender.scores(user_id)
