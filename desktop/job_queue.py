@@ -39,7 +39,7 @@ class JobView:
 
 TITLES = {"demo": "Build demo corpus", "import": "Import videos", "index": "Index frames",
           "preview": "Personalized preview", "generate": "Generate", "evaluate": "Evaluate",
-          "export": "Export", "train-clip": "Train encoder",
+          "export": "Export", "train-clip": "Train encoder", "style": "Style transfer", "instruct": "Instruction",
           "train-recommender": "Train recommender"}
 
 

@@ -13,7 +13,7 @@ from core.errors import GenerecError
 from core.export.gate import export_refusal
 from core.fidelity.review import OverrideRequired, latest_checks, record_decision
 from core.store import open_store
-from core.store.corpus import (add_instruction, counts, get_item, item_segments,
+from core.store.corpus import (counts, get_item, item_segments,
                                latest_generations, list_generations, list_items, list_users,
                                user_history, user_summary)
 from desktop.corpus_dock import CorpusDock
@@ -154,6 +154,7 @@ class MainWindow(QMainWindow):
         self.review.decision_requested.connect(self.decide)
         self.review.export_requested.connect(self.export_generation)
         self.preview.preview_requested.connect(self.request_preview)
+        self.preview.style_requested.connect(self.request_style)
         self.state.user_changed.connect(self._on_user)
         self.state.item_changed.connect(lambda _id: self.refresh_preview())
         self.state.generation_changed.connect(self._on_generation)
@@ -269,13 +270,21 @@ class MainWindow(QMainWindow):
     def train_recommender(self) -> None:
         self.queue.submit("train-recommender", {"encoder": self.state.encoder})
 
+    def request_style(self, style: str) -> None:
+        if not self.state.item_id:
+            self.notify("Restyle", "Select an item first.")
+            return
+        self.queue.submit("style", {"user_id": self.state.user_id or None,
+                                    "item_id": self.state.item_id, "style": style})
+
     def save_instruction(self, text: str) -> None:
+        """Ask the instructor; an explicit style request with everything it needs starts the
+        style job right away."""
         if not self.state.user_id:
             self.notify("Instruction", "Select a user first.")
             return
-        with open_store(self.db_path) as store:
-            add_instruction(store, self.state.user_id, text, self.state.item_id or None)
-        self.statusBar().showMessage(f"Instruction saved to {self.state.user_id}'s conversation.", 6000)
+        self.queue.submit("instruct", {"user_id": self.state.user_id, "text": text,
+                                       "item_id": self.state.item_id or None})
 
     def decide(self, generation_id: str, decision: str, reason: str) -> None:
         if decision == "reject" and not reason:
@@ -339,6 +348,8 @@ class MainWindow(QMainWindow):
             self.notify(job.title, job.error or "failed", QMessageBox.Icon.Warning)
         elif state == "done" and job.kind == "export":
             self._report_export(job.result)
+        elif state == "done" and job.kind == "instruct":
+            self._on_instruction(job.result)
         elif state == "done" and job.kind == "train-recommender":
             mmgcn = job.result["MMGCN"]
             self.notify("Recommender trained", f"MMGCN on held-out likes: recall@10 "
@@ -355,10 +366,18 @@ class MainWindow(QMainWindow):
             box.setDetailedText(format_report(job.result))
         if job.kind in ("demo", "import", "index", "export"):
             self.reload()
-        elif job.kind == "preview":
+        elif job.kind in ("preview", "style"):
             self.refresh_preview()
             self.refresh_review()
         self.job_ended.emit(job.title, state)
+
+    def _on_instruction(self, response: dict) -> None:
+        self.users.show_answer(response)
+        style = response["parameters"].get("style")
+        if (response["decision"] == "generate" and response["intent"] == "style" and style
+                and response["item_id"] and not response["question"]):
+            self.queue.submit("style", {"user_id": self.state.user_id,
+                                        "item_id": response["item_id"], "style": style})
 
     def _report_export(self, result: dict) -> None:
         files = "\n".join(e["file"] for e in result["exported"])

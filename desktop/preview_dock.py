@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
+                               QVBoxLayout, QWidget)
+
+from core.editor.style import PRESETS
 
 from desktop.timeline import ClipTimeline
 from desktop.video_view import LockedPlayback, VideoView
 
 
+def _score_text(task: str, scores: dict) -> str:
+    if "cosine" in scores:
+        return f"{task} cosine {scores['cosine']:.3f}"
+    if "flicker" in scores:
+        return f"{task} flicker {scores['flicker']:.1f} (source {scores['source_flicker']:.1f})"
+    return task
+
+
 class PreviewPanel(QWidget):
     preview_requested = Signal()
+    style_requested = Signal(str)     # preset name
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -28,6 +39,13 @@ class PreviewPanel(QWidget):
         self.generate = QPushButton("Personalize for this user  (Ctrl+G)")
         self.generate.setShortcut(QKeySequence("Ctrl+G"))
         self.generate.clicked.connect(self.preview_requested)
+        self.style = QComboBox()
+        for name, preset in PRESETS.items():
+            self.style.addItem(preset.label, name)
+        self.style.setToolTip("Style preset")
+        self.restyle = QPushButton("Restyle  (Ctrl+T)")
+        self.restyle.setShortcut(QKeySequence("Ctrl+T"))
+        self.restyle.clicked.connect(lambda: self.style_requested.emit(self.style.currentData()))
         self.play = QPushButton("Play side by side  (Space)")
         self.play.setShortcut(QKeySequence(Qt.Key.Key_Space))
         self.play.clicked.connect(self._toggle)
@@ -38,6 +56,8 @@ class PreviewPanel(QWidget):
         grid.addWidget(self.personal_clip, 1, 1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate)
+        buttons.addWidget(self.style)
+        buttons.addWidget(self.restyle)
         buttons.addWidget(self.play)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
@@ -53,8 +73,7 @@ class PreviewPanel(QWidget):
             self.header.setText("Select a user and an item.")
             return
         who = f"for <b>{user_id}</b>" if user_id else "(no user selected)"
-        scores = "  ·  ".join(f"{task} cosine {g['scores'].get('cosine', 0):.3f}"
-                              for task, g in outputs.items())
+        scores = "  ·  ".join(_score_text(task, g["scores"]) for task, g in outputs.items())
         self.header.setText(f"<b>{item['title']}</b> <span style='color:gray'>{item['id']}</span> "
                             f"{who}<br>{scores or 'Not personalized yet: press Ctrl+G.'}")
         self.original_thumb.set_poster(item.get("thumbnail_path"))
@@ -63,15 +82,23 @@ class PreviewPanel(QWidget):
         thumb = outputs.get("thumbnail")
         self.personal_thumb.set_poster(thumb["output_path"] if thumb else None,
                                        "" if thumb else "not generated yet")
-        clip = outputs.get("clip")
-        if clip:
-            self.clip_start = clip["params"]["start_s"]
+        video = max((outputs[t] for t in ("clip", "style") if t in outputs),
+                    key=lambda g: g["created_at"], default=None)
+        if video is None:
+            self.personal_clip.caption = "Personalized clip"
+            self.personal_clip.set_source(None, None, "not generated yet")
+        elif video["task"] == "clip":
+            self.clip_start = video["params"]["start_s"]
             self.playback.offset_ms = int(self.clip_start * 1000)
-            self.timeline.set_clip(clip["params"]["start_s"], clip["params"]["end_s"])
-            self.personal_clip.set_source(clip["output_path"],
+            self.timeline.set_clip(video["params"]["start_s"], video["params"]["end_s"])
+            self.personal_clip.caption = "Personalized clip"
+            self.personal_clip.set_source(video["output_path"],
                                           thumb["output_path"] if thumb else None)
         else:
-            self.personal_clip.set_source(None, None, "not generated yet")
+            self.clip_start = 0.0
+            self.playback.offset_ms = 0
+            self.personal_clip.caption = f"Style: {PRESETS[video['params']['style']].label}"
+            self.personal_clip.set_source(video["output_path"], item.get("thumbnail_path"))
 
     def _toggle(self) -> None:
         playing = self.playback.toggle()

@@ -34,6 +34,9 @@ class UsersDock(QWidget):
         self.history.setMovement(QListWidget.Movement.Static)
         self.instruction = QLineEdit(placeholderText="Instruction, e.g. “only the part with the red star”")
         self.send = QPushButton("Send")
+        self.answer = QLabel("")
+        self.answer.setWordWrap(True)
+        self.answer.setTextFormat(Qt.TextFormat.RichText)
         self.send.clicked.connect(self._send)
         self.instruction.returnPressed.connect(self._send)
         layout = QVBoxLayout(self)
@@ -47,6 +50,7 @@ class UsersDock(QWidget):
         row.addWidget(self.instruction, 1)
         row.addWidget(self.send)
         layout.addLayout(row)
+        layout.addWidget(self.answer)
 
     def set_users(self, users: list[dict]) -> None:
         current = self.current_user()
@@ -99,6 +103,16 @@ class UsersDock(QWidget):
                 pixmap.fill(QColor(200, 200, 200))
             item.setIcon(QIcon(pixmap))
             self.history.addItem(item)
+
+    def show_answer(self, response: dict) -> None:
+        """The instructor's decision, and its question where it asks one."""
+        params = ", ".join(f"{k} {v}" for k, v in response["parameters"].items() if v)
+        text = (f"<b>Instructor:</b> {response['decision']} · {response['intent']}"
+                f"{' (' + params + ')' if params else ''}<br><span style='color:gray'>"
+                f"{response['reason']}</span>")
+        if response["question"]:
+            text += f"<br><b>{response['question']}</b>"
+        self.answer.setText(text)
 
     def _send(self) -> None:
         text = self.instruction.text().strip()

@@ -294,3 +294,20 @@ def test_train_recommender_job_and_sort_by_prediction(qtbot, open_window, corpus
     scores = window.corpus.proxy.scores
     shown = [window.corpus.proxy.index(r, 0).data(ItemIdRole) for r in range(window.corpus.proxy.rowCount())]
     assert [scores[i] for i in shown] == sorted(scores.values(), reverse=True)
+
+
+def test_instruction_box_restyles_the_selected_item(qtbot, open_window, corpus_copy):
+    window = open_window(corpus_copy)
+    window.show()
+    window.users.select("u0001")
+    window.corpus.select_item("demo-0003")
+    window.users.instruction.setText("make this one look like a comic book")
+    with qtbot.waitSignal(window.job_ended, timeout=60000) as ended:
+        window.users.send.click()
+    assert ended.args == ["Instruction", "done"]
+    assert "style" in window.users.answer.text() and "comic" in window.users.answer.text()
+    with qtbot.waitSignal(window.job_ended, timeout=120000) as ended:
+        pass                                              # the style job it started
+    assert ended.args == ["Style transfer", "done"]
+    assert window.preview.personal_clip.caption == "Style: Comic"
+    assert any("style" in window.review.list.item(r).text() for r in range(window.review.list.count()))

@@ -46,8 +46,26 @@ def register_editor(sub, common: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("generate", parents=[common], help="run one AI editor or creator task")
     p.add_argument("--item", required=True)
-    _task_arguments(p)
+    _task_arguments(p, ("thumbnail", "clip", "style"))
+    p.add_argument("--style", default=None, help="style preset for --task style")
+    p.add_argument("--caption", default=None,
+                   help="caption burned in for --task style (default: the item's caption)")
+    p.add_argument("--no-label", action="store_true", help="no visible 'AI-generated' label")
+    p.add_argument("--prompt", default="", help="text prompt for --style diffusion")
+    p.add_argument("--steps", type=_positive, default=20, help="denoising steps (diffusion)")
+    p.add_argument("--strength", type=float, default=0.45,
+                   help="how far the diffusion style may move from the source, in (0, 1)")
+    p.add_argument("--diffusion-weights", default=None, metavar="DIR",
+                   help="local Stable Diffusion pipeline folder for --style diffusion "
+                        "(default: $GENEREC_SD_WEIGHTS)")
     p.set_defaults(run=cmd_generate)
+
+    p = sub.add_parser("instruct", parents=[common], help="what the instructor decides")
+    p.add_argument("--user", required=True)
+    p.add_argument("--item", default=None)
+    p.add_argument("text", metavar="TEXT")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_instruct)
 
     p = sub.add_parser("train-recommender", parents=[common],
                        help="train MMGCN; ranking metrics against popularity and BPR-MF")
@@ -68,9 +86,9 @@ def register_editor(sub, common: argparse.ArgumentParser) -> None:
     p.set_defaults(run=cmd_evaluate)
 
 
-def _task_arguments(p: argparse.ArgumentParser) -> None:
+def _task_arguments(p: argparse.ArgumentParser, tasks=("thumbnail", "clip")) -> None:
     p.add_argument("--user", required=True)
-    p.add_argument("--task", choices=("thumbnail", "clip"), required=True)
+    p.add_argument("--task", choices=tasks, required=True)
     p.add_argument("--clip-len", type=_positive, default=8, help="frames per clip (Eq. 2)")
     p.add_argument("--stride", type=_positive, default=1, help="frames between clip starts")
     p.add_argument("--model", default="bundled", help="encoder spec used by 'generec index'")
@@ -111,11 +129,21 @@ def cmd_personalize(args) -> int:
 
 
 def cmd_generate(args) -> int:
-    from core.editor.service import generate_personalized
+    from core.editor.service import generate_personalized, generate_styled
+    from core.errors import InputError
 
     with corpus(args) as store, progress_bar(args, "generate") as bar:
-        result = generate_personalized(store, args.user, args.item, args.task, args.model,
-                                       args.clip_len, args.stride, bar)
+        if args.task == "style":
+            if not args.style:
+                from core.editor.style import PRESETS
+
+                raise InputError(f"--task style needs --style, one of {', '.join(PRESETS)}")
+            result = generate_styled(store, args.user, args.item, args.style, args.caption,
+                                     not args.no_label, bar, args.prompt, args.diffusion_weights,
+                                     {"steps": args.steps, "strength": args.strength})
+        else:
+            result = generate_personalized(store, args.user, args.item, args.task, args.model,
+                                           args.clip_len, args.stride, bar)
     if args.json:
         print(json.dumps(result, indent=1))
     else:
@@ -145,6 +173,23 @@ def cmd_train_recommender(args) -> int:
         print(f"{name:<11} recall@10 {m['recall@10']:.4f}  ndcg@10 {m['ndcg@10']:.4f}  "
               f"precision@10 {m['precision@10']:.4f}")
     print(f"split: {report['split']}")
+    return 0
+
+
+def cmd_instruct(args) -> int:
+    from core.instructor.instructor import instruct
+
+    with corpus(args) as store:
+        response = instruct(store, args.user, args.text, args.item)
+    if args.json:
+        print(json.dumps(response, indent=1))
+        return 0
+    print(f"{response['decision']}: {response['intent']} ({response['reason']})")
+    parameters = {k: v for k, v in response["parameters"].items() if v}
+    if parameters:
+        print("parameters: " + ", ".join(f"{k}={v}" for k, v in parameters.items()))
+    if response["question"]:
+        print(f"question: {response['question']}")
     return 0
 
 

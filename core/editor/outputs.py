@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 from core.errors import MediaError
 from core.media import iter_frames, probe, save_image
+from core.media.write import ffmpeg_to_file
 
 
 def write_frame_png(video: str | os.PathLike, t_s: float, out: Path) -> Path:
@@ -24,21 +24,10 @@ def write_frame_png(video: str | os.PathLike, t_s: float, out: Path) -> Path:
 
 def cut_clip(video: str | os.PathLike, start_s: float, end_s: float, out: Path) -> Path:
     """Re-encode [start_s, end_s) as H.264 + AAC (audio kept where the source has it), upright."""
-    import imageio_ffmpeg
-
     if end_s <= start_s:
         raise MediaError(f"{video}: empty clip {start_s:.3f}–{end_s:.3f} s")
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.partial{out.suffix}")
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-ss", f"{start_s:.4f}",
-           "-i", str(video), "-t", f"{end_s - start_s:.4f}", "-map", "0:v:0", "-map", "0:a:0?",
-           "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2", "-c:v", "libx264", "-preset", "veryfast",
-           "-crf", "20", "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart",
-           "-f", "mp4", str(tmp)]
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0:
-        tmp.unlink(missing_ok=True)
-        raise MediaError(f"{video}: cannot cut clip ({result.stderr.strip().splitlines()[-1:]})")
-    os.replace(tmp, out)
-    return out
+    return ffmpeg_to_file(
+        ["-ss", f"{start_s:.4f}", "-i", str(video), "-t", f"{end_s - start_s:.4f}",
+         "-map", "0:v:0", "-map", "0:a:0?", "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2",
+         "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
+         "-c:a", "aac"], out, f"{video}: cannot cut clip")

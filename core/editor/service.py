@@ -101,3 +101,37 @@ def generate_personalized(store: Store, user_id: str, item_id: str, task: str,
     return {"generation_id": generation_id, "output_path": str(output), "task": task,
             "user_id": user_id, "item_id": item_id, **params, "score": choice["score"],
             "encoder": choice["encoder"]}
+
+
+def generate_styled(store: Store, user_id: str | None, item_id: str, style: str,
+                    caption: str | None = None, label: bool = True,
+                    progress: Progress | None = None, prompt: str = "",
+                    diffusion_weights: str | None = None,
+                    diffusion_options: dict | None = None) -> dict:
+    """A restyled copy of an item (H.264, audio kept), with the item's caption burned in
+    unless another caption is given, and a visible AI label."""
+    from core.editor.restyle import restyle_video
+
+    item = get_item(store, item_id)
+    if item is None:
+        raise InputError(f"unknown item {item_id!r}")
+    if caption is None:
+        row = store.conn.execute("SELECT caption FROM segments WHERE item_id = ? ORDER BY idx "
+                                 "LIMIT 1", (item_id,)).fetchone()
+        caption = row[0] if row else ""
+    generation_id = new_generation_id()
+    out = media_dir(store.path) / "generations" / f"{generation_id}.mp4"
+    result = restyle_video(item["path"], out, style, caption, label, progress=progress,
+                           prompt=prompt, diffusion_weights=diffusion_weights,
+                           diffusion_options=diffusion_options)
+    params = {"style": style, "caption": caption, "ai_label": label}
+    if style == "diffusion":
+        params.update(prompt=prompt, **(diffusion_options or {}))
+    scores = {"flicker": result.flicker, "source_flicker": result.source_flicker}
+    with store.transaction():
+        record_generation(store, "style", user_id, item_id, params, scores,
+                          [{"role": "style", "id": f"opencv:{style}", "spec": style}],
+                          str(out), generation_id=generation_id)
+    return {"generation_id": generation_id, "output_path": str(out), "task": "style",
+            "user_id": user_id, "item_id": item_id, **params, **scores,
+            "frames": result.frames}

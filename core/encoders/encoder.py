@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -167,7 +168,11 @@ def load_bundled(folder: Path = BUNDLED_DIR) -> Encoder:
         raise GenerecError(f"the bundled encoder is missing from {folder}; "
                            f"run 'generec train-clip' to make it")
     open_clip.add_model_config(config)
-    model = open_clip.create_model(BUNDLED_NAME, pretrained=None)
+    logging.getLogger().disabled = True     # open_clip warns that no pretrained tag was given
+    try:
+        model = open_clip.create_model(BUNDLED_NAME, pretrained=None)
+    finally:
+        logging.getLogger().disabled = False
     state = {k: v.float() for k, v in load_file(str(weights)).items()}
     model.load_state_dict(state)
     with safe_open(str(weights), "pt") as handle:

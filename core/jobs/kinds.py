@@ -40,6 +40,20 @@ def _generate(store: Store, params: dict, progress: Progress):
     return generate_personalized(store, progress=progress, **params)
 
 
+def _style(store: Store, params: dict, progress: Progress):
+    from core.editor.service import generate_styled
+
+    return generate_styled(store, progress=progress, **params)
+
+
+def _instruct(store: Store, params: dict, progress: Progress):
+    from core.instructor.instructor import instruct
+
+    response = instruct(store, **params)
+    response.pop("guidance", None)    # the vectors stay out of the job record
+    return response
+
+
 def _preview(store: Store, params: dict, progress: Progress):
     """The personalized thumbnail and clip of one item for one user, as reviewable outputs."""
     from core.editor.history import liked_items
@@ -98,6 +112,8 @@ JOB_KINDS: dict[str, JobFunction] = {
     "index": _index,
     "generate": _generate,
     "preview": _preview,
+    "style": _style,
+    "instruct": _instruct,
     "evaluate": _evaluate,
     "export": _export,
     "train-clip": _train_clip,

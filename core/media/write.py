@@ -45,3 +45,24 @@ def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: floa
         if writer is not None:
             writer.close()
         tmp.unlink(missing_ok=True)
+
+
+def ffmpeg_to_file(arguments: list[str], out: str | os.PathLike, failure: str) -> Path:
+    """Run imageio-ffmpeg's ffmpeg with `arguments` (inputs and options) writing MP4 to a
+    temporary name, then rename it to `out`; a failure raises MediaError("failure (reason)")."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.partial{out.suffix}")
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", *arguments,
+               "-movflags", "+faststart", "-f", "mp4", str(tmp)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        reason = (result.stderr.strip().splitlines() or ["ffmpeg failed"])[-1]
+        raise MediaError(f"{failure} ({reason})")
+    os.replace(tmp, out)
+    return out

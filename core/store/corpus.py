@@ -123,17 +123,6 @@ def user_summary(store: Store, user_id: str) -> dict[str, Any]:
             "truth": json.loads(row["truth"]) if row["truth"] else None}
 
 
-def add_instruction(store: Store, user_id: str, text: str, item_id: str | None = None) -> int:
-    if not text.strip():
-        raise ValueError("empty instruction")
-    with store.transaction():
-        cursor = store.conn.execute(
-            "INSERT INTO instructions (user_id, item_id, text) VALUES (?, ?, ?)",
-            (user_id, item_id, text.strip()))
-        store.audit("instruction.added", user_id, {"item": item_id, "text": text.strip()})
-    return cursor.lastrowid
-
-
 def latest_generations(store: Store, user_id: str, item_id: str) -> dict[str, dict[str, Any]]:
     """The newest generation with an output per task for one user and item."""
     latest: dict[str, dict[str, Any]] = {}

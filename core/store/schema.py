@@ -188,6 +188,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE models ADD COLUMN path TEXT;
     ALTER TABLE models ADD COLUMN metrics TEXT;
     """,
+    # 3: the instructor's answer to each instruction (the conversation's other side).
+    """
+    ALTER TABLE instructions ADD COLUMN response TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,1 @@
+"""The instructor: instructions and feedback to a decision, an intent and guidance signals."""
