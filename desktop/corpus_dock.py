@@ -2,7 +2,7 @@
 licence, and a sort by the selected user's predicted preference."""
 from __future__ import annotations
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QSortFilterProxyModel, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
 from desktop.corpus_model import CorpusModel, ItemIdRole

@@ -66,9 +66,11 @@ class PreviewPanel(QWidget):
         layout.addWidget(self.timeline)
         layout.addLayout(buttons)
         self.clip_start = 0.0
+        self.has_outputs = False
 
     def show_item(self, item: dict | None, user_id: str, segments: list, outputs: dict) -> None:
         """`outputs` maps task to the latest generation for this user and item."""
+        self.has_outputs = bool(outputs)
         if item is None:
             self.header.setText("Select a user and an item.")
             return

@@ -25,7 +25,7 @@ class ScreenshotDirector:
             return
         window.users.users.setCurrentRow(0)
         window.corpus.select_first()
-        if window.preview.personal_clip.note == "not generated yet" and not self.requested:
+        if not window.preview.has_outputs and not self.requested:
             self.requested = True
             window.request_preview()
         else:

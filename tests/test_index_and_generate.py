@@ -1,7 +1,6 @@
 """Indexing real files and demo videos, personalizing, writing outputs, evaluating."""
 import json
 
-import numpy as np
 import pytest
 
 from core.cli import main

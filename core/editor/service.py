@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 
 from core.editor.generations import new_generation_id, record_generation
 from core.editor.history import history_vector

@@ -232,23 +232,25 @@ def _method_values(rows, picks, frame_cos, thumb_cos, valid) -> dict:
     }
 
 
+def _share(shown: list[float], start: int, length: int) -> float:
+    """Share of the frames of a window that show a preferred attribute."""
+    return float(np.mean(shown[start:start + length]))
+
+
 def _add_hits(hit_sums, rows, picks, hits, counts, truth) -> None:
     frames, originals = hits
 
     def good(attrs) -> float:
         return float(attrs[0] in truth["colours"] or attrs[1] in truth["shapes"])
 
+    thumbs, clips = hit_sums["thumbnail"], hit_sums["clip"]
     for i, row in enumerate(rows):
         shown = [good(a) for a in frames[row][:counts[row]]]
-
-        def clip_hit(start: int) -> float:
-            return float(np.mean(shown[start:start + picks["clip_len"][i]]))
-
-        thumbs, clips = hit_sums["thumbnail"], hit_sums["clip"]
+        length = picks["clip_len"][i]
         thumbs["Random Frame"].append(shown[picks["thumb_random"][i]])
         thumbs["Original"].append(good(originals[row]))
         thumbs["CLIP"].append(shown[picks["thumb_clip"][i]])
-        clips["Random"].append(clip_hit(picks["clip_random"][i]))
-        clips["1st Clip"].append(clip_hit(0))
+        clips["Random"].append(_share(shown, picks["clip_random"][i], length))
+        clips["1st Clip"].append(_share(shown, 0, length))
         clips["Unclipped"].append(float(np.mean(shown)))
-        clips["CLIP"].append(clip_hit(picks["clip_clip"][i]))
+        clips["CLIP"].append(_share(shown, picks["clip_clip"][i], length))
