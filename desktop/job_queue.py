@@ -40,6 +40,7 @@ class JobView:
 TITLES = {"demo": "Build demo corpus", "import": "Import videos", "index": "Index frames",
           "preview": "Personalized preview", "generate": "Generate", "evaluate": "Evaluate",
           "export": "Export", "train-clip": "Train encoder", "style": "Style transfer", "instruct": "Instruction",
+          "check": "Fidelity checks",
           "train-recommender": "Train recommender"}
 
 

@@ -369,6 +369,10 @@ class MainWindow(QMainWindow):
         elif job.kind in ("preview", "style"):
             self.refresh_preview()
             self.refresh_review()
+            made = job.result if isinstance(job.result, list) else [job.result]
+            self.queue.submit("check", {"generation_ids": [g["generation_id"] for g in made]})
+        elif job.kind == "check":
+            self._on_generation(self.state.generation_id)
         self.job_ended.emit(job.title, state)
 
     def _on_instruction(self, response: dict) -> None:

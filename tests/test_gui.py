@@ -142,11 +142,13 @@ def test_jobs_left_running_are_marked_interrupted_at_start(qtbot, open_window, c
 
 
 def _personalize(qtbot, window, user="u0001", item="demo-0002"):
+    """Personalize, then wait for the fidelity checks that follow every generation."""
     window.users.select(user)
     window.corpus.select_item(item)
     assert (window.state.user_id, window.state.item_id) == (user, item)
     with qtbot.waitSignal(window.preview_shown, timeout=120000):
         window.request_preview()
+    qtbot.waitUntil(lambda: not window.queue.busy, timeout=120000)
 
 
 def test_select_user_personalize_and_see_the_preview(qtbot, open_window, corpus_copy):
@@ -162,6 +164,8 @@ def test_select_user_personalize_and_see_the_preview(qtbot, open_window, corpus_
     start, end = window.preview.timeline.clip
     assert 0 <= start < end <= window.preview.timeline.duration + 1e-6
     assert window.review.list.count() == 2
+    cards = [window.review.cards.itemAt(k).widget() for k in range(window.review.cards.count())]
+    assert {c.status for c in cards} - {None}, "the fidelity checks ran and show their results"
 
 
 def test_review_by_keyboard_and_export_gate(qtbot, open_window, corpus_copy, tmp_path,
@@ -169,8 +173,15 @@ def test_review_by_keyboard_and_export_gate(qtbot, open_window, corpus_copy, tmp
     window = open_window(corpus_copy)
     window.show()
     _personalize(qtbot, window)
-    messages = []
+    messages, overrides = [], []
     monkeypatch.setattr(window, "notify", lambda title, text, *icon: messages.append(text))
+    from PySide6.QtWidgets import QInputDialog
+
+    def answer(parent, title, label):
+        overrides.append(label)
+        return "cleared with the creator", True
+
+    monkeypatch.setattr(QInputDialog, "getText", answer)   # asked when a blocking check failed
     review = window.review
     review.list.setCurrentRow(0)
     first = review.current()

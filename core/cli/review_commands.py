@@ -9,6 +9,11 @@ from core.cli.corpus_commands import corpus
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("check", parents=[common], help="run the fidelity checks on a generation")
+    p.add_argument("generation_id", metavar="GENERATION_ID")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_check)
+
     p = sub.add_parser("review", parents=[common], help="approve or reject a generation")
     p.add_argument("generation_id", metavar="GENERATION_ID")
     decision = p.add_mutually_exclusive_group(required=True)
@@ -25,6 +30,20 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_export)
+
+
+def cmd_check(args) -> int:
+    from core.fidelity.base import run_checks
+
+    with corpus(args) as store:
+        results = run_checks(store, args.generation_id)
+    if args.json:
+        print(json.dumps(results, indent=1, default=str))
+        return 0
+    for r in results:
+        flag = " (blocking)" if r["blocking"] else ""
+        print(f"{r['name']:<14} {r['status']:<5}{flag}  {r['evidence'].get('text', '')}")
+    return 0
 
 
 def cmd_review(args) -> int:

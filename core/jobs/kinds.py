@@ -54,6 +54,17 @@ def _instruct(store: Store, params: dict, progress: Progress):
     return response
 
 
+def _check(store: Store, params: dict, progress: Progress):
+    from core.fidelity.base import run_checks
+
+    results = {}
+    for done, generation_id in enumerate(params["generation_ids"]):
+        progress.check_cancelled()
+        progress.update(done, len(params["generation_ids"]), generation_id)
+        results[generation_id] = {r["name"]: r["status"] for r in run_checks(store, generation_id)}
+    return results
+
+
 def _preview(store: Store, params: dict, progress: Progress):
     """The personalized thumbnail and clip of one item for one user, as reviewable outputs."""
     from core.editor.history import liked_items
@@ -114,6 +125,7 @@ JOB_KINDS: dict[str, JobFunction] = {
     "preview": _preview,
     "style": _style,
     "instruct": _instruct,
+    "check": _check,
     "evaluate": _evaluate,
     "export": _export,
     "train-clip": _train_clip,

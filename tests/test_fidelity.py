@@ -1,0 +1,69 @@
+import json
+
+import pytest
+
+from core.cli import main
+from core.editor.generations import record_generation
+from core.fidelity.base import CheckResult, run_checks
+from core.fidelity.checks.privacy import find_personal_data
+from core.fidelity.review import OverrideRequired, record_decision
+from core.store import open_store
+from media_factory import pattern_video
+
+
+@pytest.fixture
+def generation(tmp_path):
+    source = pattern_video(tmp_path / "src.mp4", seconds=1.0)
+    db = tmp_path / "c.db"
+    with open_store(db) as store, store.transaction():
+        store.conn.execute("INSERT INTO users (id, attributes) VALUES ('u1', '{\"age\": 15}')")
+        store.conn.execute(
+            "INSERT INTO items (id, title, path, status, licence, consent_derivatives, category, "
+            "age_rating) VALUES ('src', 'Call 555-123-4567 or mail jo@example.com', ?, 'ok', "
+            "'CC-BY-ND-4.0', 1, 'health', '18+')", (str(source),))
+        gen = record_generation(store, "clip", "u1", "src", {"start_s": 0.0, "end_s": 1.0},
+                                {}, [], str(source))
+    return db, gen
+
+
+def test_personal_data_is_found_with_spans():
+    rules = json.loads((__import__("core.paths", fromlist=["RESOURCES"]).RESOURCES /
+                        "fidelity_rules.json").read_text())["privacy"]["patterns"]
+    found = find_personal_data("write to ana.perez@mail.org or call +34 612 345 678 today", rules)
+    assert {f["kind"] for f in found} == {"email address", "phone number"}
+    assert found[0]["span"][0] < found[0]["span"][1]
+    assert find_personal_data("two red stars on a beach", rules) == []
+
+
+def test_checks_flag_licence_age_personal_data_and_block_approval(generation):
+    db, gen = generation
+    with open_store(db) as store:
+        results = {r["name"]: r for r in run_checks(store, gen)}
+        assert results["privacy"]["status"] == "fail"
+        assert "email address" in results["privacy"]["evidence"]["text"]
+        legal = results["legal"]
+        assert legal["status"] == "fail" and "does not allow derivative" in legal["evidence"]["text"]
+        assert "rated 18+, but the user is 15" in legal["evidence"]["text"]
+        assert results["authenticity"]["status"] == "pass" and results["authenticity"]["score"] > 0.95
+        with pytest.raises(OverrideRequired, match="legal"):
+            record_decision(store, gen, "approve", "ok")
+
+
+def test_a_crashing_check_is_an_error_never_a_pass(generation):
+    class Broken:
+        name, blocking, version = "broken", True, "0"
+
+        def run(self, candidate, context) -> CheckResult:
+            raise RuntimeError("detector weights missing")
+
+    db, gen = generation
+    with open_store(db) as store:
+        [result] = run_checks(store, gen, [Broken()])
+    assert result["status"] == "error" and "detector weights missing" in result["evidence"]["text"]
+
+
+def test_cli_check_json(generation, capsys):
+    db, gen = generation
+    assert main(["check", gen, "--db", str(db), "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert {r["name"] for r in results} == {"privacy", "authenticity", "legal"}
