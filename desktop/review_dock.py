@@ -2,10 +2,12 @@
 skip by keyboard (A, R, S; J and K move between items). Decisions go through core's rules."""
 from __future__ import annotations
 
+import json
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-                               QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
+                               QListWidgetItem, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from core.fidelity import CHECK_NAMES
 
@@ -33,6 +35,8 @@ class CheckCard(QFrame):
         label = QLabel(text)
         label.setWordWrap(True)
         label.setTextFormat(Qt.TextFormat.RichText)
+        if check:
+            label.setToolTip(json.dumps(check["evidence"], indent=1, default=str)[:2000])
         QVBoxLayout(self).addWidget(label)
         self.status = status
 
@@ -47,6 +51,12 @@ class ReviewDock(QWidget):
         self.list = QListWidget()
         self.list.currentItemChanged.connect(self._on_current)
         self.cards = QGridLayout()
+        cards = QWidget()
+        cards.setLayout(self.cards)
+        self.cards_area = QScrollArea()
+        self.cards_area.setWidgetResizable(True)
+        self.cards_area.setWidget(cards)
+        self.cards_area.setMinimumHeight(170)
         self.reason = QLineEdit(placeholderText="Reason for the decision")
         self.approve = QPushButton("Approve (A)")
         self.reject = QPushButton("Reject (R)")
@@ -71,7 +81,7 @@ class ReviewDock(QWidget):
         layout.addWidget(QLabel("<b>Generations</b> (pending first; J / K to move)"))
         layout.addWidget(self.list, 1)
         layout.addWidget(QLabel("<b>Fidelity checks</b>"))
-        layout.addLayout(self.cards)
+        layout.addWidget(self.cards_area, 2)
         layout.addWidget(self.reason)
         layout.addLayout(buttons)
         self.show_checks([])

@@ -62,6 +62,7 @@ def _check(store: Store, params: dict, progress: Progress):
         progress.check_cancelled()
         progress.update(done, len(params["generation_ids"]), generation_id)
         results[generation_id] = {r["name"]: r["status"] for r in run_checks(store, generation_id)}
+    progress.update(len(params["generation_ids"]), len(params["generation_ids"]), "checked")
     return results
 
 
