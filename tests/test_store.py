@@ -102,3 +102,41 @@ def test_version_1_corpus_is_migrated_forward(tmp_path):
         assert store.schema_version == SCHEMA_VERSION >= 2
         assert "user_embeddings" in store.db.table_names()
         assert store.conn.execute("SELECT id FROM users").fetchone()[0] == "kept"
+
+
+def test_audit_chain_detects_edits_and_deletions(tmp_path):
+    from core.store.audit import verify_chain
+
+    path = tmp_path / "c.db"
+    with open_store(path) as store:
+        for k in range(5):
+            store.audit("test.step", str(k), {"k": k})
+        assert verify_chain(store) == {"ok": True, "entries": 5, "legacy": 0, "broken_at": None,
+                                       "reason": ""}
+    def tampered(sql: str) -> dict:
+        import shutil
+
+        copy = tmp_path / f"t{abs(hash(sql))}.db"
+        with open_store(path) as store:
+            store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        shutil.copy(path, copy)
+        raw = sqlite3.connect(copy)   # someone with the file and a SQLite shell
+        raw.executescript("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;" + sql)
+        raw.commit()
+        raw.close()
+        with open_store(copy) as store:
+            return verify_chain(store)
+
+    edited = tampered("UPDATE audit_log SET details = '{\"k\": 99}' WHERE id = 3;")
+    assert (edited["ok"], edited["broken_at"]) == (False, 3) and "edited" in edited["reason"]
+    deleted = tampered("DELETE FROM audit_log WHERE id = 2;")
+    assert (deleted["ok"], deleted["broken_at"]) == (False, 3) and "deleted" in deleted["reason"]
+
+
+def test_cli_audit_verify(tmp_path, capsys):
+    from core.cli import main
+
+    with open_store(tmp_path / "c.db") as store:
+        store.audit("x")
+    assert main(["audit", "verify", "--db", str(tmp_path / "c.db")]) == 0
+    assert "intact: 1 chained" in capsys.readouterr().out

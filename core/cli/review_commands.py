@@ -9,6 +9,11 @@ from core.cli.corpus_commands import corpus
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("audit", parents=[common], help="the audit log")
+    p.add_argument("action", choices=("verify",))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_audit)
+
     p = sub.add_parser("check", parents=[common], help="run the fidelity checks on a generation")
     p.add_argument("generation_id", metavar="GENERATION_ID")
     p.add_argument("--json", action="store_true")
@@ -30,6 +35,22 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_export)
+
+
+def cmd_audit(args) -> int:
+    from core.errors import GenerecError
+    from core.store.audit import verify_chain
+
+    with corpus(args) as store:
+        result = verify_chain(store)
+    if args.json:
+        print(json.dumps(result))
+    elif result["ok"]:
+        print(f"audit log intact: {result['entries']} chained entries"
+              + (f", {result['legacy']} from before the chain" if result["legacy"] else ""))
+    if not result["ok"]:
+        raise GenerecError(f"audit log broken at entry {result['broken_at']}: {result['reason']}")
+    return 0
 
 
 def cmd_check(args) -> int:

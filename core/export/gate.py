@@ -4,6 +4,7 @@ into the corpus as AI items. Whatever calls it, an unapproved generation is refu
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -41,9 +42,9 @@ def export_generation(store: Store, generation_id: str, out_dir: str | Path) -> 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{generation_id}{source.suffix}"
-    shutil.copyfile(source, target)
+    _atomic_copy(source, target)
     sidecar = out_dir / f"{generation_id}.provenance.json"
-    sidecar.write_text(json.dumps(generation["provenance"], indent=2, sort_keys=True))
+    _atomic_write(sidecar, json.dumps(generation["provenance"], indent=2, sort_keys=True))
     with store.transaction():
         if source.suffix.lower() == ".mp4":
             _add_ai_item(store, generation, target)
@@ -51,6 +52,19 @@ def export_generation(store: Store, generation_id: str, out_dir: str | Path) -> 
                            (generation_id,))
         store.audit("generation.exported", generation_id, {"file": str(target)})
     return {"generation_id": generation_id, "file": str(target), "provenance": str(sidecar)}
+
+
+def _atomic_copy(source: Path, target: Path) -> None:
+    """A crash never leaves a half-written file under the final name."""
+    tmp = target.with_name(f".{target.name}.partial")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
+def _atomic_write(target: Path, text: str) -> None:
+    tmp = target.with_name(f".{target.name}.partial")
+    tmp.write_text(text)
+    os.replace(tmp, target)
 
 
 def _add_ai_item(store: Store, generation: dict, path: Path) -> None:

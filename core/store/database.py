@@ -84,10 +84,19 @@ class Store:
 
     def audit(self, action: str, target: str | None = None, details: dict[str, Any] | None = None,
               actor: str = "") -> None:
-        self.conn.execute(
-            "INSERT INTO audit_log (actor, action, target, details) VALUES (?, ?, ?, ?)",
-            (actor, action, target, json.dumps(details or {}, sort_keys=True)),
-        )
+        """Append an entry chained to the previous one (see `audit_chain`)."""
+        from core.store.audit import entry_hash, now
+
+        with self.transaction():
+            row = self.conn.execute("SELECT hash FROM audit_log WHERE hash IS NOT NULL "
+                                    "ORDER BY id DESC LIMIT 1").fetchone()
+            prev = row[0] if row else ""
+            entry = {"ts": now(), "actor": actor, "action": action, "target": target,
+                     "details": json.dumps(details or {}, sort_keys=True)}
+            self.conn.execute(
+                "INSERT INTO audit_log (ts, actor, action, target, details, prev_hash, hash) "
+                "VALUES (:ts, :actor, :action, :target, :details, :prev, :hash)",
+                {**entry, "prev": prev, "hash": entry_hash(prev, entry)})
 
     def integrity_ok(self) -> bool:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

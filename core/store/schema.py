@@ -192,6 +192,12 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE instructions ADD COLUMN response TEXT;
     """,
+    # 4: the audit log as a hash chain: each entry's hash covers its content and the previous
+    # entry's hash, so an edited or deleted entry breaks every hash after it.
+    """
+    ALTER TABLE audit_log ADD COLUMN prev_hash TEXT;
+    ALTER TABLE audit_log ADD COLUMN hash TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
