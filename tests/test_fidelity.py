@@ -67,3 +67,19 @@ def test_cli_check_json(generation, capsys):
     assert main(["check", gen, "--db", str(db), "--json"]) == 0
     results = json.loads(capsys.readouterr().out)
     assert {r["name"] for r in results} == {"privacy", "authenticity", "legal"}
+
+
+@pytest.mark.parametrize("name", ["carphone_pristine.mp4", "b.mp4", "fire2.mp4"])
+def test_watermark_survives_h264_on_real_clips(shared_media, tmp_path, name):
+    """Small frames (176x144) are scaled up for embedding; rotation and audio are kept."""
+    from core.fidelity.watermark import payload_for, read_payload, watermark_video
+    from core.media import probe
+
+    payload = payload_for("gen-0123456789abcdef")
+    out = watermark_video(shared_media / name, tmp_path / "marked.mp4", payload)
+    found = read_payload(out)
+    assert found["payload"] == payload.hex() and found["agreement"] >= 0.9
+    source, marked = probe(shared_media / name), probe(out)
+    assert min(marked.width, marked.height) >= 256 and marked.frames == source.frames
+    assert (marked.width > marked.height) == (source.width > source.height)
+    assert marked.has_audio == source.has_audio

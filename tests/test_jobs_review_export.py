@@ -92,6 +92,16 @@ def test_export_gate_refuses_until_approved(corpus_with_generation, tmp_path):
         actions = [r[0] for r in store.conn.execute("SELECT action FROM audit_log ORDER BY id")]
         assert actions[-3:] == ["review.reject", "review.approve", "generation.exported"]
     assert (out / f"{gen}.mp4").stat().st_size > 0 and result["file"].endswith(".mp4")
+    with open_store(db) as store:
+        from core.export.verify import verify_file
+        from core.fidelity.review import latest_checks
+
+        verified = verify_file(store, out / f"{gen}.mp4")
+        assert verified["generation_id"] == gen and verified["provenance_matches"]
+        assert verified["agreement"] >= 0.9   # verify_file's own threshold
+        assert verify_file(store, db.parent / "src.mp4")["generation_id"] is None   # unmarked
+        [mark] = [c for c in latest_checks(store, gen) if c["name"] == "identifiability"]
+        assert mark["status"] == "pass"
 
 
 def test_failing_blocking_check_needs_an_override(corpus_with_generation):
@@ -113,4 +123,6 @@ def test_cli_review_and_export(corpus_with_generation, tmp_path, capsys):
     assert main(["export", gen, "--db", str(db), "--out", str(tmp_path / "x"), "--json"]) == 0
     out = capsys.readouterr().out
     assert json.loads(out[out.index("{"):])["file"].endswith(f"{gen}.mp4")
+    assert main(["verify", str(tmp_path / "x" / f"{gen}.mp4"), "--db", str(db), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["generation_id"] == gen
     shutil.rmtree(tmp_path / "x")

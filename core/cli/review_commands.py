@@ -9,6 +9,12 @@ from core.cli.corpus_commands import corpus
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("verify", parents=[common],
+                       help="watermark payload and provenance of an exported file")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_verify)
+
     p = sub.add_parser("audit", parents=[common], help="the audit log")
     p.add_argument("action", choices=("verify",))
     p.add_argument("--json", action="store_true")
@@ -35,6 +41,21 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_export)
+
+
+def cmd_verify(args) -> int:
+    from core.export.verify import verify_file
+
+    with corpus(args) as store:
+        result = verify_file(store, args.file)
+    if args.json:
+        print(json.dumps(result, indent=1))
+    elif result["generation_id"]:
+        print(f"{args.file}: AI-generated, generation {result['generation_id']} "
+              f"(watermark {result['payload']}, {result['agreement']:.0%} agreement)")
+    else:
+        print(f"{args.file}: no watermark of this corpus found")
+    return 0
 
 
 def cmd_audit(args) -> int:

@@ -13,7 +13,7 @@ from core.editor.overlay import ai_label, burn_caption
 from core.editor.style import PRESETS, TemporalSmoother, flicker
 from core.errors import InputError
 from core.media import iter_frames, probe, working_size, write_video
-from core.media.write import ffmpeg_to_file
+from core.media.write import carry_audio
 from core.progress import Progress
 
 MAX_SIDE = 720
@@ -78,7 +78,7 @@ def restyle_video(source: str | os.PathLike, out: str | os.PathLike, style: str,
     silent = out.with_name(f".{out.stem}.video{out.suffix}")
     write_video(silent, frames(), info.fps)
     try:
-        _carry_audio(source, silent, out, info.has_audio)
+        carry_audio(source, silent, out, info.has_audio)
     finally:
         silent.unlink(missing_ok=True)
     return RestyleResult(str(out), len(outputs), info.fps, round(flicker(outputs), 3),
@@ -89,11 +89,3 @@ def _small(image: np.ndarray) -> np.ndarray:
     """Flicker is measured on a 128-px copy: the same for every preset, and cheap."""
     return cv2.resize(image, (128, max(2, int(128 * image.shape[0] / image.shape[1]))),
                       interpolation=cv2.INTER_AREA)
-
-
-def _carry_audio(source, video: Path, out: Path, has_audio: bool) -> None:
-    if not has_audio:
-        os.replace(video, out)
-        return
-    ffmpeg_to_file(["-i", str(video), "-i", str(source), "-map", "0:v:0", "-map", "1:a:0",
-                    "-c:v", "copy", "-c:a", "aac"], out, f"{source}: cannot carry the audio over")

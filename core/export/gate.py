@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 from core.editor.generations import get_generation
-from core.errors import InputError
+from core.errors import GenerecError, InputError
 from core.progress import Progress
 from core.store import Store
 
@@ -42,10 +41,18 @@ def export_generation(store: Store, generation_id: str, out_dir: str | Path) -> 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{generation_id}{source.suffix}"
-    _atomic_copy(source, target)
+    mark = _watermarked_copy(source, target, generation_id)
     sidecar = out_dir / f"{generation_id}.provenance.json"
-    _atomic_write(sidecar, json.dumps(generation["provenance"], indent=2, sort_keys=True))
+    provenance = {**generation["provenance"], "watermark": mark}
+    _atomic_write(sidecar, json.dumps(provenance, indent=2, sort_keys=True))
     with store.transaction():
+        store.conn.execute(
+            "INSERT INTO checks (generation_id, name, version, blocking, status, score, evidence) "
+            "VALUES (?, 'identifiability', '1', 1, 'pass', ?, ?)",
+            (generation_id, mark["agreement"], json.dumps({
+                "text": f"watermark {mark['payload']} read back from the exported file "
+                        f"({mark['agreement']:.0%} of bits agree across {mark['frames']} frames)",
+                **mark})))
         if source.suffix.lower() == ".mp4":
             _add_ai_item(store, generation, target)
         store.conn.execute("UPDATE generations SET status = 'exported' WHERE id = ?",
@@ -54,11 +61,25 @@ def export_generation(store: Store, generation_id: str, out_dir: str | Path) -> 
     return {"generation_id": generation_id, "file": str(target), "provenance": str(sidecar)}
 
 
-def _atomic_copy(source: Path, target: Path) -> None:
-    """A crash never leaves a half-written file under the final name."""
-    tmp = target.with_name(f".{target.name}.partial")
-    shutil.copyfile(source, tmp)
+def _watermarked_copy(source: Path, target: Path, generation_id: str) -> dict:
+    """Embed the generation's payload in every frame, read it back from the written file, and
+    only then give the file its final name (a crash never leaves a half-written file there)."""
+    from core.fidelity.watermark import (METHOD, payload_for, read_payload, watermark_image,
+                                         watermark_video)
+
+    payload = payload_for(generation_id)
+    tmp = target.with_name(f".{target.stem}.partial{target.suffix}")
+    if target.suffix.lower() == ".mp4":
+        watermark_video(source, tmp, payload)
+    else:
+        watermark_image(source, tmp, payload)
+    found = read_payload(tmp)
+    if found["payload"] != payload.hex():
+        tmp.unlink(missing_ok=True)
+        raise GenerecError(f"{generation_id}: the watermark could not be read back from the "
+                           f"exported file; nothing was exported")
     os.replace(tmp, target)
+    return {"method": METHOD, **found}
 
 
 def _atomic_write(target: Path, text: str) -> None:

@@ -66,3 +66,12 @@ def ffmpeg_to_file(arguments: list[str], out: str | os.PathLike, failure: str) -
         raise MediaError(f"{failure} ({reason})")
     os.replace(tmp, out)
     return out
+
+
+def carry_audio(source: str | os.PathLike, video: Path, out: Path, has_audio: bool) -> None:
+    """Move `video` to `out`, muxing in the source's first audio stream where it has one."""
+    if not has_audio:
+        os.replace(video, out)
+        return
+    ffmpeg_to_file(["-i", str(video), "-i", str(source), "-map", "0:v:0", "-map", "1:a:0",
+                    "-c:v", "copy", "-c:a", "aac"], out, f"{source}: cannot carry the audio over")
