@@ -83,3 +83,18 @@ def test_watermark_survives_h264_on_real_clips(shared_media, tmp_path, name):
     assert min(marked.width, marked.height) >= 256 and marked.frames == source.frames
     assert (marked.width > marked.height) == (source.width > source.height)
     assert marked.has_audio == source.has_audio
+
+
+def test_watermark_reads_back_for_many_payloads_on_saturated_content(tmp_path):
+    """ffmpeg's test pattern (saturated bars) is the hardest content we have for dwtDctSvd."""
+    import numpy as np
+
+    from core.fidelity.watermark import read_payload, watermark_video
+    from media_factory import pattern_video
+
+    source = pattern_video(tmp_path / "bars.mp4", seconds=0.5)
+    rng = np.random.default_rng(3)
+    for k in range(6):
+        payload = rng.integers(0, 256, 6, dtype=np.uint8).tobytes()
+        marked = watermark_video(source, tmp_path / f"m{k}.mp4", payload)
+        assert read_payload(marked)["payload"] == payload.hex()

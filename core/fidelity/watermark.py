@@ -16,10 +16,12 @@ from core.progress import Progress
 
 METHOD = "dwtDctSvd"
 # Embedding strength per YUV channel, and the payload written three times over (read back by
-# majority vote). The library's default (36, once) lost bits under H.264 on flat synthetic
-# content; 64 with three copies read back 12 random payloads out of 12 on it.
+# majority vote). Saturated colours clip the signal in the U channel, so chroma is pulled 15%
+# toward neutral first. With the library's defaults (36, one copy, no softening) half of the
+# random payloads were lost under H.264 on ffmpeg's test pattern; with these, none of 20.
 SCALES = [0, 64, 0]
 REPEAT = 3
+CHROMA = 0.85
 PAYLOAD_BYTES = 6
 MIN_SIDE = 256
 READ_FRAMES = 64
@@ -42,12 +44,18 @@ def _large_enough(rgb: np.ndarray) -> np.ndarray:
     return cv2.resize(rgb, size, interpolation=cv2.INTER_CUBIC)
 
 
+def _soften_chroma(rgb: np.ndarray) -> np.ndarray:
+    yuv = cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV).astype(np.float32)
+    yuv[..., 1:] = 128 + (yuv[..., 1:] - 128) * CHROMA
+    return cv2.cvtColor(np.clip(yuv, 0, 255).astype(np.uint8), cv2.COLOR_YUV2RGB)
+
+
 def embed(rgb: np.ndarray, payload: bytes) -> np.ndarray:
     from imwatermark import WatermarkEncoder
 
     encoder = WatermarkEncoder()
     encoder.set_watermark("bytes", payload * REPEAT)
-    bgr = np.ascontiguousarray(_large_enough(rgb)[:, :, ::-1])
+    bgr = np.ascontiguousarray(_soften_chroma(_large_enough(rgb))[:, :, ::-1])
     return np.ascontiguousarray(encoder.encode(bgr, METHOD, scales=SCALES)[:, :, ::-1])
 
 
