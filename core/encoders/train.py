@@ -43,14 +43,12 @@ def segment_frames(seed: int, n_items: int) -> tuple[list[np.ndarray], list[dict
     """Frames at 64 px, the attributes of the segment of each, and each frame's segment id."""
     spec = build_spec(n_items=n_items, n_users=1, seed=seed)
     frames, attrs, segment_ids = [], [], []
-    for item in spec.items:
-        for k, seg in enumerate(item.segments):
-            for image in render_segment(seg, seg["n_frames"], item.seed + k)[::FRAME_STRIDE]:
-                frames.append(cv2.resize(image, (IMAGE_SIZE, IMAGE_SIZE),
-                                         interpolation=cv2.INTER_AREA))
-                attrs.append(seg)
-                segment_ids.append(len(set(segment_ids)) if not segment_ids else
-                                   segment_ids[-1] + (attrs[-2] is not seg))
+    segments = ((item, k, seg) for item in spec.items for k, seg in enumerate(item.segments))
+    for segment_id, (item, k, seg) in enumerate(segments):
+        for image in render_segment(seg, seg["n_frames"], item.seed + k)[::FRAME_STRIDE]:
+            frames.append(cv2.resize(image, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_AREA))
+            attrs.append(seg)
+            segment_ids.append(segment_id)
     return frames, attrs, segment_ids
 
 
