@@ -1,5 +1,7 @@
 """Authenticity: how far the output departs from its source (SSIM and PSNR per sampled frame,
-for video outputs), and captions with factual claims marked unverified for a human."""
+for video outputs), whether the faces of the source were altered (SSIM inside each face box the
+detector finds in the matched source frame), and captions with factual claims marked unverified
+for a human."""
 from __future__ import annotations
 
 import re
@@ -8,22 +10,26 @@ import cv2
 import numpy as np
 
 from core.fidelity.base import Candidate, CheckResult
+from core.fidelity.detector import detect, faces
 from core.media import probe, sample_frames
 
-name, blocking, version = "authenticity", False, "1"
+name, blocking, version = "authenticity", False, "2"
 FRAMES = 8
 
 
-def ssim(a: np.ndarray, b: np.ndarray) -> float:
-    """Structural similarity of two greyscale images (Gaussian window, the usual constants)."""
+def ssim_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Local structural similarity of two greyscale images (Gaussian window, the usual constants)."""
     a, b = a.astype(np.float64), b.astype(np.float64)
     c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
     blur = lambda x: cv2.GaussianBlur(x, (11, 11), 1.5)  # noqa: E731
     mu_a, mu_b = blur(a), blur(b)
     var_a, var_b = blur(a * a) - mu_a ** 2, blur(b * b) - mu_b ** 2
     cov = blur(a * b) - mu_a * mu_b
-    value = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
-    return float(value.mean())
+    return ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
+
+
+def ssim(a: np.ndarray, b: np.ndarray) -> float:
+    return float(ssim_map(a, b).mean())
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -31,21 +37,37 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return 99.0 if mse == 0 else 10 * np.log10(255 ** 2 / mse)
 
 
-def _compare(source: str, output: str, start_s: float) -> dict:
+def _compare(source: str, output: str, start_s: float, face_min_score: float) -> dict:
     out_info = probe(output)
     out_frames = sample_frames(output, min(FRAMES, out_info.frames), max_side=256)
     src_info = probe(source)
     src_all = sample_frames(source, src_info.frames if src_info.frames <= 600 else 600, max_side=256)
-    ssims, psnrs = [], []
+    sources, maps = [], []
     for frame in out_frames:
         target = start_s + frame.t_s
         src = min(src_all, key=lambda f: abs(f.t_s - target)).image
-        a = cv2.cvtColor(cv2.resize(src, (frame.image.shape[1], frame.image.shape[0])), cv2.COLOR_RGB2GRAY)
-        b = cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY)
-        ssims.append(ssim(a, b))
-        psnrs.append(psnr(a, b))
-    return {"ssim": [round(s, 3) for s in ssims], "psnr": [round(p, 2) for p in psnrs],
-            "frames": [round(f.t_s, 2) for f in out_frames]}
+        sources.append(cv2.resize(src, (frame.image.shape[1], frame.image.shape[0])))
+        grey = [cv2.cvtColor(im, cv2.COLOR_RGB2GRAY) for im in (sources[-1], frame.image)]
+        maps.append((ssim_map(*grey), psnr(*grey)))
+    indices = [int(round(f.t_s * out_info.fps)) for f in out_frames]
+    factor = max(out_info.width, out_info.height) / max(out_frames[0].image.shape[:2]) if out_frames else 1.0
+    return {"ssim": [round(float(m.mean()), 3) for m, _ in maps], "psnr": [round(p, 2) for _, p in maps],
+            "frames": [round(f.t_s, 2) for f in out_frames],
+            "face_regions": _face_regions(sources, [m for m, _ in maps], indices, factor, face_min_score)}
+
+
+def _face_regions(sources: list[np.ndarray], maps: list[np.ndarray], indices: list[int],
+                  factor: float, min_score: float) -> list[dict]:
+    """SSIM inside each face found in the matched source frames; boxes in the output's pixels."""
+    regions = []
+    for found, ssim_values, index in zip(faces(detect(sources), min_score), maps, indices):
+        for d in found:
+            x, y, w, h = d.box
+            inside = ssim_values[y:y + h, x:x + w]
+            if inside.size:
+                regions.append({"frame": index, "box": [int(round(v * factor)) for v in d.box],
+                                "ssim": round(float(inside.mean()), 3), "score": d.score})
+    return regions
 
 
 def run(candidate: Candidate, context: dict) -> CheckResult:
@@ -56,10 +78,15 @@ def run(candidate: Candidate, context: dict) -> CheckResult:
     score = None
     if output and output.endswith(".mp4") and item:
         start = candidate.generation["params"].get("start_s", 0.0)
-        evidence.update(_compare(item["path"], output, start))
+        face_min_score = context["rules"]["privacy"]["face_min_score"]
+        evidence.update(_compare(item["path"], output, start, face_min_score))
         score = float(np.mean(evidence["ssim"]))
         if score < rules["warn_below_ssim"]:
             notes.append(f"departs strongly from its source (mean SSIM {score:.2f})")
+        altered = [r for r in evidence["face_regions"] if r["ssim"] < rules["face_region_warn_below_ssim"]]
+        if altered:
+            notes.append(f"face regions altered in {len({r['frame'] for r in altered})} sampled frames "
+                         f"(lowest SSIM inside a face {min(r['ssim'] for r in altered):.2f})")
     claims = [m.group(0) for text in candidate.texts.values() for p in rules["claim_patterns"]
               for m in re.finditer(p, text, re.IGNORECASE)]
     if claims:
