@@ -1,4 +1,4 @@
-"""CLI commands of the human review and the export gate: review, export."""
+"""CLI commands of the human review and the export gate: check, review, fairness, export."""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +10,7 @@ from core.cli.corpus_commands import corpus
 
 def register(sub, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("verify", parents=[common],
-                       help="watermark payload and provenance of an exported file")
+                       help="watermark payload, generation, provenance and C2PA state of a file")
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_verify)
@@ -24,6 +24,11 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("generation_id", metavar="GENERATION_ID")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_check)
+
+    p = sub.add_parser("fairness", parents=[common],
+                       help="outcome parity across user groups over all generations")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_fairness)
 
     p = sub.add_parser("review", parents=[common], help="approve or reject a generation")
     p.add_argument("generation_id", metavar="GENERATION_ID")
@@ -39,22 +44,45 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("export", parents=[common], help="export an approved generation")
     p.add_argument("generation_id", metavar="GENERATION_ID")
     p.add_argument("--out", type=Path, required=True)
+    expiry = p.add_mutually_exclusive_group()
+    expiry.add_argument("--expires-in", type=float, default=None, metavar="DAYS",
+                        help="the AI item expires this many days from now")
+    expiry.add_argument("--expires-at", default=None, metavar="ISO_DATE",
+                        help="the AI item expires at this date (UTC unless a zone is given)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_export)
 
+    p = sub.add_parser("purge-expired", parents=[common],
+                       help="remove expired AI items and their media files (never human items)")
+    p.add_argument("--now", default=None, metavar="ISO", help="purge as of this time")
+    p.add_argument("--dry-run", action="store_true", help="list what would be removed")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_purge_expired)
+
 
 def cmd_verify(args) -> int:
-    from core.export.verify import verify_file
+    from core.export.verify import MIN_AGREEMENT, verify_file
+    from core.paths import default_db_path
 
-    with corpus(args) as store:
-        result = verify_file(store, args.file)
+    if args.db is None and not default_db_path().is_file():
+        result = verify_file(None, args.file)          # no corpus to name the generation
+    else:
+        with corpus(args) as store:
+            result = verify_file(store, args.file)
     if args.json:
         print(json.dumps(result, indent=1))
-    elif result["generation_id"]:
+        return 0
+    if result["generation_id"]:
         print(f"{args.file}: AI-generated, generation {result['generation_id']} "
               f"(watermark {result['payload']}, {result['agreement']:.0%} agreement)")
+    elif result["agreement"] >= MIN_AGREEMENT:
+        print(f"{args.file}: watermark {result['payload']} ({result['agreement']:.0%} agreement), "
+              f"no generation of this corpus carries it")
     else:
-        print(f"{args.file}: no watermark of this corpus found")
+        print(f"{args.file}: no watermark found")
+    print(f"Content Credentials: {result['c2pa']['summary']}")
+    if result["expires_at"]:
+        print(f"{'expired' if result['expired'] else 'expires'} {result['expires_at']}")
     return 0
 
 
@@ -88,6 +116,27 @@ def cmd_check(args) -> int:
     return 0
 
 
+def cmd_fairness(args) -> int:
+    from core.fidelity.checks.fairness import outcome_parity
+
+    with corpus(args) as store:
+        ids = [r[0] for r in store.conn.execute("SELECT id FROM generations ORDER BY created_at, id")]
+        report = outcome_parity(store, ids)
+    if args.json:
+        print(json.dumps(report, indent=1))
+        return 0
+    print(f"{report['generations']} generations")
+    for attribute, entry in report["attributes"].items():
+        for group, g in entry["groups"].items():
+            passed = "-" if g["passed_rate"] is None else f"{g['passed_rate']:.0%} of {g['checked']}"
+            print(f"{attribute:<10} {group:<10} approved {g['approved_rate']:>4.0%} of {g['generations']:<4} "
+                  f"passed {passed}")
+        print(f"{attribute:<10} gaps: approved {entry['approved_gap']}, passed {entry['passed_gap']}")
+    for flag in report["flags"]:
+        print(f"warning: {flag}")
+    return 0
+
+
 def cmd_review(args) -> int:
     from core.fidelity.review import record_decision
 
@@ -99,9 +148,28 @@ def cmd_review(args) -> int:
 
 
 def cmd_export(args) -> int:
+    from core.export.expiry import expiry_from
     from core.export.gate import export_generation
 
+    expires_at = expiry_from(args.expires_in, args.expires_at)
     with corpus(args) as store:
-        result = export_generation(store, args.generation_id, args.out)
+        result = export_generation(store, args.generation_id, args.out, expires_at)
     print(json.dumps(result, indent=1) if args.json else f"exported to {result['file']}")
+    return 0
+
+
+def cmd_purge_expired(args) -> int:
+    from core.export.expiry import parse_instant, purge_expired
+
+    now = parse_instant(args.now, "--now") if args.now else None
+    with corpus(args) as store:
+        result = purge_expired(store, now, dry_run=args.dry_run)
+    if args.json:
+        print(json.dumps(result, indent=1))
+        return 0
+    verb = "would remove" if args.dry_run else "removed"
+    for entry in result["removed"]:
+        print(f"{verb} {entry['item_id']} (expired {entry['expires_at']}, "
+              f"{len(entry['files'])} files)")
+    print(f"{verb} {len(result['removed'])} expired AI items as of {result['now']}")
     return 0

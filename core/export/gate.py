@@ -1,11 +1,20 @@
 """Export approved generations to a folder, with a provenance sidecar, and (for videos) back
 into the corpus as AI items. Whatever calls it, an unapproved generation is refused.
+
+Each export goes watermark -> container metadata stripped -> Content Credentials signed ->
+watermark and manifest read back from the signed file, all under temporary names; only a file
+that passed every step gets its final name, so a crash never leaves a half-made export there.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
+from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable, Iterator
 
 from core.editor.generations import get_generation
 from core.errors import GenerecError, InputError
@@ -13,6 +22,9 @@ from core.progress import Progress
 from core.store import Store
 
 EXPORTABLE = ("approved", "exported")
+# What the exported file may tell about itself: the provenance record less the user it was
+# made for (that stays in the sidecar and the corpus).
+PRIVATE_FIELDS = ("user_id",)
 
 
 class ExportRefused(InputError):
@@ -30,7 +42,9 @@ def export_refusal(store: Store, generation_id: str) -> str | None:
     return None
 
 
-def export_generation(store: Store, generation_id: str, out_dir: str | Path) -> dict:
+def export_generation(store: Store, generation_id: str, out_dir: str | Path,
+                      expires_at: str | None = None) -> dict:
+    """`expires_at`: optional UTC expiry ('YYYY-MM-DDTHH:MM:SSZ', see core.export.expiry)."""
     refusal = export_refusal(store, generation_id)
     if refusal is not None:
         raise ExportRefused(refusal)
@@ -41,45 +55,92 @@ def export_generation(store: Store, generation_id: str, out_dir: str | Path) -> 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{generation_id}{source.suffix}"
-    mark = _watermarked_copy(source, target, generation_id)
+    exported_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with _staging(target) as stage:
+        made = _make_export(source, stage, generation, expires_at, target.name)
+        os.replace(made["file"], target)
     sidecar = out_dir / f"{generation_id}.provenance.json"
-    provenance = {**generation["provenance"], "watermark": mark}
+    provenance = {**generation["provenance"], "expires_at": expires_at, "exported_at": exported_at,
+                  **{k: v for k, v in made.items() if k != "file"}}
     _atomic_write(sidecar, json.dumps(provenance, indent=2, sort_keys=True))
+    corpus_copy = _corpus_copy(store, target) if source.suffix.lower() == ".mp4" else None
+    mark, credentials = made["watermark"], made["c2pa"]
     with store.transaction():
         store.conn.execute(
             "INSERT INTO checks (generation_id, name, version, blocking, status, score, evidence) "
-            "VALUES (?, 'identifiability', '1', 1, 'pass', ?, ?)",
+            "VALUES (?, 'identifiability', '2', 1, 'pass', ?, ?)",
             (generation_id, mark["agreement"], json.dumps({
                 "text": f"watermark {mark['payload']} read back from the exported file "
-                        f"({mark['agreement']:.0%} of bits agree across {mark['frames']} frames)",
-                **mark})))
-        if source.suffix.lower() == ".mp4":
-            _add_ai_item(store, generation, target)
-        store.conn.execute("UPDATE generations SET status = 'exported' WHERE id = ?",
-                           (generation_id,))
-        store.audit("generation.exported", generation_id, {"file": str(target)})
-    return {"generation_id": generation_id, "file": str(target), "provenance": str(sidecar)}
+                        f"({mark['agreement']:.0%} of bits agree across {mark['frames']} frames); "
+                        f"Content Credentials: {credentials['summary']}",
+                **mark, "c2pa": {k: v for k, v in credentials.items() if k != "provenance"}})))
+        if corpus_copy is not None:
+            _add_ai_item(store, generation, corpus_copy, expires_at)
+        store.conn.execute("UPDATE generations SET status = 'exported', expires_at = ? "
+                           "WHERE id = ?", (expires_at, generation_id))
+        store.audit("generation.exported", generation_id,
+                    {"file": str(target), "sha256": made["sha256"], "expires_at": expires_at})
+    return {"generation_id": generation_id, "file": str(target), "provenance": str(sidecar),
+            "expires_at": expires_at, "c2pa": credentials["summary"]}
 
 
-def _watermarked_copy(source: Path, target: Path, generation_id: str) -> dict:
-    """Embed the generation's payload in every frame, read it back from the written file, and
-    only then give the file its final name (a crash never leaves a half-written file there)."""
+def _make_export(source: Path, stage: Callable[[str], Path], generation: dict,
+                 expires_at: str | None, title: str) -> dict:
+    """Watermark, strip, sign and read back; returns the signed temporary file and what was
+    read back from it. Raises, with nothing left behind, when a read-back disagrees."""
+    from core.export.content_credentials import read_credentials, sign_file
+    from core.export.metadata import container_tags, provenance_comment, strip_metadata
     from core.fidelity.watermark import (METHOD, payload_for, read_payload, watermark_image,
                                          watermark_video)
 
+    generation_id = generation["id"]
     payload = payload_for(generation_id)
-    tmp = target.with_name(f".{target.stem}.partial{target.suffix}")
-    if target.suffix.lower() == ".mp4":
-        watermark_video(source, tmp, payload)
+    marked = stage("marked")
+    if source.suffix.lower() == ".mp4":
+        watermark_video(source, marked, payload)
     else:
-        watermark_image(source, tmp, payload)
-    found = read_payload(tmp)
+        watermark_image(source, marked, payload)
+    clean = strip_metadata(marked, stage("clean"), provenance_comment(generation_id))
+    record = {k: v for k, v in generation["provenance"].items() if k not in PRIVATE_FIELDS}
+    record.update(source_item=generation["item_id"], expires_at=expires_at,
+                  watermark={"method": METHOD, "payload": payload.hex()})
+    signed = stage("signed")
+    sign_file(clean, signed, record, title)
+    found = read_payload(signed)
     if found["payload"] != payload.hex():
-        tmp.unlink(missing_ok=True)
         raise GenerecError(f"{generation_id}: the watermark could not be read back from the "
                            f"exported file; nothing was exported")
-    os.replace(tmp, target)
-    return {"method": METHOD, **found}
+    credentials = read_credentials(signed)
+    if not credentials["valid"]:
+        raise GenerecError(f"{generation_id}: the Content Credentials did not validate after "
+                           f"signing ({credentials['summary']}); nothing was exported")
+    return {"file": signed, "watermark": {"method": METHOD, **found}, "c2pa": credentials,
+            "container_metadata": container_tags(signed), "sha256": file_sha256(signed)}
+
+
+@contextmanager
+def _staging(target: Path) -> Iterator[Callable[[str], Path]]:
+    """Hands out temporary names beside `target` for each step and removes them all after,
+    whatever happened."""
+    made: list[Path] = []
+
+    def stage(step: str) -> Path:
+        made.append(target.with_name(f".{target.stem}.{step}.partial{target.suffix}"))
+        return made[-1]
+
+    try:
+        yield stage
+    finally:
+        for path in made:
+            path.unlink(missing_ok=True)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _atomic_write(target: Path, text: str) -> None:
@@ -88,7 +149,20 @@ def _atomic_write(target: Path, text: str) -> None:
     os.replace(tmp, target)
 
 
-def _add_ai_item(store: Store, generation: dict, path: Path) -> None:
+def _corpus_copy(store: Store, exported: Path) -> Path:
+    """The corpus keeps its own copy in the media folder: it must not depend on an export
+    folder the operator may move, and purging deletes only files the corpus owns."""
+    from core.paths import media_dir
+
+    copy = media_dir(store.path) / "ai" / exported.name
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    tmp = copy.with_name(f".{copy.name}.partial")
+    shutil.copyfile(exported, tmp)
+    os.replace(tmp, copy)
+    return copy
+
+
+def _add_ai_item(store: Store, generation: dict, path: Path, expires_at: str | None) -> None:
     from core.media import original_thumbnail, probe, save_image
     from core.paths import media_dir
 
@@ -100,18 +174,18 @@ def _add_ai_item(store: Store, generation: dict, path: Path) -> None:
     store.conn.execute(
         "INSERT OR REPLACE INTO items (id, title, source, parent_id, creator_id, licence, "
         "category, age_rating, path, thumbnail_path, status, width, height, duration_s, fps, "
-        "frames, codec, rotation, has_audio) "
-        "VALUES (?, ?, 'ai', ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?, ?, ?, ?, ?, ?, ?)",
+        "frames, codec, rotation, has_audio, expires_at) "
+        "VALUES (?, ?, 'ai', ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (generation["id"], f"{parent['title'] if parent else 'AI item'} ({generation['task']}, "
          f"for {generation['user_id']})", generation["item_id"],
          parent["creator_id"] if parent else None, parent["licence"] if parent else "unknown",
          parent["category"] if parent else None, parent["age_rating"] if parent else None,
          str(path), str(thumbnail), info.width, info.height, info.duration_s, info.fps, info.frames, info.codec,
-         info.rotation, int(info.has_audio)))
+         info.rotation, int(info.has_audio), expires_at))
 
 
 def export_generations(store: Store, generation_ids: list[str], out_dir: str,
-                       progress: Progress | None = None) -> dict:
+                       progress: Progress | None = None, expires_at: str | None = None) -> dict:
     """Export several; refused ones are reported, the rest go on."""
     progress = progress or Progress()
     exported, refused = [], []
@@ -119,7 +193,7 @@ def export_generations(store: Store, generation_ids: list[str], out_dir: str,
         progress.check_cancelled()
         progress.update(done, len(generation_ids), generation_id)
         try:
-            exported.append(export_generation(store, generation_id, out_dir))
+            exported.append(export_generation(store, generation_id, out_dir, expires_at))
         except InputError as exc:
             refused.append({"generation_id": generation_id, "reason": str(exc)})
     progress.update(len(generation_ids), len(generation_ids), "exported")

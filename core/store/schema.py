@@ -198,6 +198,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE audit_log ADD COLUMN prev_hash TEXT;
     ALTER TABLE audit_log ADD COLUMN hash TEXT;
     """,
+    # 5: optional expiry of AI content (UTC, 'YYYY-MM-DDTHH:MM:SSZ'), set on export; expired
+    # AI items are removed by `generec purge-expired`.
+    """
+    ALTER TABLE generations ADD COLUMN expires_at TEXT;
+    ALTER TABLE items ADD COLUMN expires_at TEXT;
+    CREATE INDEX items_expires ON items(expires_at) WHERE expires_at IS NOT NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
