@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDia
 
 from core.errors import GenerecError
 from core.export.gate import export_refusal
+from core.fidelity.evidence import evidence_sources
 from core.fidelity.review import OverrideRequired, latest_checks, record_decision
 from core.store import open_store
 from core.store.corpus import (counts, get_item, item_segments,
@@ -52,7 +53,7 @@ class MainWindow(QMainWindow):
         self.view = self.corpus.view
         self.users = UsersDock(self)
         self.jobs = JobsDock(self.queue, self)
-        self.review = ReviewDock(self)
+        self.review = ReviewDock(self, runner=self.runner)
         self._docks = {}
         for title, widget, area in (("Corpus", self.corpus, Qt.DockWidgetArea.LeftDockWidgetArea),
                                     ("Users", self.users, Qt.DockWidgetArea.RightDockWidgetArea),
@@ -239,7 +240,8 @@ class MainWindow(QMainWindow):
 
     def _on_generation(self, generation_id: str) -> None:
         with open_store(self.db_path) as store:
-            self.review.show_checks(latest_checks(store, generation_id))
+            self.review.show_checks(latest_checks(store, generation_id),
+                                    evidence_sources(store, generation_id))
 
     # -- operator actions -----------------------------------------------------------------
     def build_demo(self) -> None:
