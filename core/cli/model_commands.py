@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from core.cli.corpus_commands import _positive, corpus, progress_bar
+from core.cli.diffusion_commands import add_diffusion_arguments, generate_with_diffusion
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
@@ -45,19 +46,22 @@ def register_editor(sub, common: argparse.ArgumentParser) -> None:
     p.set_defaults(run=cmd_personalize)
 
     p = sub.add_parser("generate", parents=[common], help="run one AI editor or creator task")
-    p.add_argument("--item", required=True)
-    _task_arguments(p, ("thumbnail", "clip", "style"))
+    p.add_argument("--item", default=None, help="source item (every task except create)")
+    _task_arguments(p, ("thumbnail", "clip", "style", "revise", "create", "thumbnail-gen"))
     p.add_argument("--style", default=None, help="style preset for --task style")
     p.add_argument("--caption", default=None,
                    help="caption burned in for --task style (default: the item's caption)")
     p.add_argument("--no-label", action="store_true", help="no visible 'AI-generated' label")
     p.add_argument("--prompt", default="", help="text prompt for --style diffusion")
-    p.add_argument("--steps", type=_positive, default=20, help="denoising steps (diffusion)")
-    p.add_argument("--strength", type=float, default=0.45,
-                   help="how far the diffusion style may move from the source, in (0, 1)")
+    p.add_argument("--steps", type=_positive, default=None,
+                   help="denoising steps (default: 20 for --style diffusion, 25 otherwise)")
+    p.add_argument("--strength", type=float, default=None,
+                   help="how far a diffusion result may move from its source, in (0, 1] "
+                        "(default: 0.45 for --style diffusion, 0.6 for revise)")
     p.add_argument("--diffusion-weights", default=None, metavar="DIR",
                    help="local Stable Diffusion pipeline folder for --style diffusion "
                         "(default: $GENEREC_SD_WEIGHTS)")
+    add_diffusion_arguments(p)
     p.set_defaults(run=cmd_generate)
 
     p = sub.add_parser("instruct", parents=[common], help="what the instructor decides")
@@ -132,15 +136,20 @@ def cmd_generate(args) -> int:
     from core.editor.service import generate_personalized, generate_styled
     from core.errors import InputError
 
+    if args.task not in ("create",) and not args.item:
+        raise InputError(f"--task {args.task} needs --item")
     with corpus(args) as store, progress_bar(args, "generate") as bar:
-        if args.task == "style":
+        if args.task in ("revise", "create", "thumbnail-gen"):
+            result = generate_with_diffusion(store, args, bar)
+        elif args.task == "style":
             if not args.style:
                 from core.editor.style import PRESETS
 
                 raise InputError(f"--task style needs --style, one of {', '.join(PRESETS)}")
             result = generate_styled(store, args.user, args.item, args.style, args.caption,
                                      not args.no_label, bar, args.prompt, args.diffusion_weights,
-                                     {"steps": args.steps, "strength": args.strength})
+                                     {"steps": args.steps or 20,
+                                      "strength": args.strength or 0.45})
         else:
             result = generate_personalized(store, args.user, args.item, args.task, args.model,
                                            args.clip_len, args.stride, bar)

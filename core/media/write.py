@@ -74,4 +74,4 @@ def carry_audio(source: str | os.PathLike, video: Path, out: Path, has_audio: bo
         os.replace(video, out)
         return
     ffmpeg_to_file(["-i", str(video), "-i", str(source), "-map", "0:v:0", "-map", "1:a:0",
-                    "-c:v", "copy", "-c:a", "aac"], out, f"{source}: cannot carry the audio over")
+                    "-c:v", "copy", "-c:a", "aac", "-shortest"], out, f"{source}: cannot carry the audio over")

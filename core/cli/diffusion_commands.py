@@ -1,0 +1,77 @@
+"""CLI commands of the AI editor, part 2 and the AI creator: train the video and thumbnail
+diffusion models on the corpus (resumable: run the same command again to continue)."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from core.cli.corpus_commands import _positive, corpus, progress_bar
+
+
+def register(sub, common: argparse.ArgumentParser) -> None:
+    for kind in ("video", "thumbnail"):
+        p = sub.add_parser(f"train-{kind}-model", parents=[common],
+                           help=f"train the {kind} diffusion model on the corpus")
+        p.add_argument("--out", type=Path, default=None,
+                       help="folder (default: the corpus's media folder, models/)")
+        p.add_argument("--steps", type=_positive, default=3000)
+        p.add_argument("--batch", type=_positive, default=12)
+        p.add_argument("--lr", type=float, default=5e-4)
+        p.add_argument("--ema-decay", type=float, default=0.995)
+        p.add_argument("--checkpoint-every", type=_positive, default=100)
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--model", default="bundled", help="encoder spec (default: bundled)")
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(run=cmd_train, kind=kind)
+
+
+def cmd_train(args) -> int:
+    import sys
+
+    from core.diffusion.models import train_thumbnail_model, train_video_model
+    from core.diffusion.trainer import TrainSettings
+
+    settings = TrainSettings(steps=args.steps, batch=args.batch, lr=args.lr,
+                             ema_decay=args.ema_decay, checkpoint_every=args.checkpoint_every,
+                             seed=args.seed, command=" ".join(["generec", *sys.argv[1:]]))
+    train = train_video_model if args.kind == "video" else train_thumbnail_model
+    with corpus(args) as store, progress_bar(args, f"train-{args.kind}-model") as bar:
+        report = train(store, args.out, settings, encoder=args.model, progress=bar)
+    summary = {k: v for k, v in report.items() if k != "loss_curve"}
+    summary["final_loss"] = report["loss_curve"][-1][1] if report["loss_curve"] else None
+    print(json.dumps(summary, indent=None if args.json else 2))
+    return 0
+
+
+def add_diffusion_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of `generate --task revise|create|thumbnail-gen` (steps and strength are shared
+    with --style diffusion and defined there)."""
+    p.add_argument("--signal", default="User_Hist",
+                   choices=("User_Hist", "User_Emb", "both", "none"),
+                   help="which user signal conditions revise/create (default: User_Hist)")
+    p.add_argument("--instruction", default="", help="text that conditions revise/create")
+    p.add_argument("--sampler", default=None, choices=("ddim", "dpm", "ddpm"),
+                   help="denoising sampler (default: ddim)")
+    p.add_argument("--guidance", type=float, default=None,
+                   help="classifier-free guidance scale (default: 2.0)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--frames", type=_positive, default=32, help="frames to create")
+    p.add_argument("--max-seconds", type=float, default=None,
+                   help="revise only the first seconds of the item (default: all of it)")
+    p.add_argument("--checkpoint", default=None,
+                   help="diffusion model safetensors (default: the corpus's own, else bundled)")
+
+
+def generate_with_diffusion(store, args, bar) -> dict:
+    from core.diffusion import service
+
+    common = {"sampler": args.sampler, "steps": args.steps, "guidance": args.guidance,
+              "seed": args.seed, "checkpoint": args.checkpoint, "progress": bar}
+    if args.task == "revise":
+        return service.generate_revision(store, args.user, args.item, args.signal, args.instruction,
+                                         args.strength, max_seconds=args.max_seconds, **common)
+    if args.task == "create":
+        return service.generate_creation(store, args.user, args.instruction, args.signal,
+                                         args.frames, **common)
+    return service.generate_thumbnail_image(store, args.user, args.item, **common)

@@ -1,0 +1,73 @@
+"""How the user and the instruction reach the networks.
+
+The video model gets one vector per sample, added to the UNet's time embedding, and the
+UNet's resnet blocks turn that sum into a per-channel scale and shift (FiLM, diffusers'
+`resnet_time_scale_shift="scale_shift"`). The vector is an MLP over three slots:
+
+- `hist`: User_Hist, a direction in the encoder's image space (the mean of liked thumbnails);
+- `emb`: User_Emb, the user's representation in the trained MMGCN;
+- `text`: the instruction's (or caption's) embedding from the encoder's text tower;
+
+each with a presence flag, plus a flag saying whether conditioning frames are given. A slot
+that is absent is zeros with its flag off; training drops slots at random so that sampling
+can compare with and without them (classifier-free guidance)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+SLOTS = ("hist", "emb", "text")
+
+
+@dataclass
+class Condition:
+    """One sample's conditions; None means absent."""
+    hist: np.ndarray | None = None
+    emb: np.ndarray | None = None
+    text: np.ndarray | None = None
+
+    def without(self, *slots: str) -> "Condition":
+        return Condition(**{s: None if s in slots else getattr(self, s) for s in SLOTS})
+
+    @property
+    def empty(self) -> bool:
+        return all(getattr(self, s) is None for s in SLOTS)
+
+
+def stack_conditions(conditions: list[Condition], dims: dict[str, int]) -> dict[str, torch.Tensor]:
+    """Batch tensors: one (B, dim) tensor per slot and a (B, 3) presence mask."""
+    batch: dict[str, torch.Tensor] = {}
+    present = np.zeros((len(conditions), len(SLOTS)), np.float32)
+    for j, slot in enumerate(SLOTS):
+        values = np.zeros((len(conditions), dims[slot]), np.float32)
+        for i, cond in enumerate(conditions):
+            vector = getattr(cond, slot)
+            if vector is not None:
+                if len(vector) != dims[slot]:
+                    raise ValueError(f"condition {slot!r} has {len(vector)} values; the model "
+                                     f"expects {dims[slot]}")
+                values[i], present[i, j] = vector, 1.0
+        batch[slot] = torch.from_numpy(values)
+    batch["present"] = torch.from_numpy(present)
+    return batch
+
+
+class ConditionEncoder(nn.Module):
+    """Slots, presence flags and the frames-given flag -> one vector of `out_dim`."""
+
+    def __init__(self, dims: dict[str, int], out_dim: int, hidden: int = 256) -> None:
+        super().__init__()
+        self.dims = dict(dims)
+        width = sum(dims[s] for s in SLOTS) + len(SLOTS) + 1
+        self.net = nn.Sequential(nn.Linear(width, hidden), nn.SiLU(), nn.Linear(hidden, out_dim))
+
+    def forward(self, cond: dict[str, torch.Tensor], frames_given: torch.Tensor) -> torch.Tensor:
+        parts = [cond[s] * cond["present"][:, j:j + 1] for j, s in enumerate(SLOTS)]
+        return self.net(torch.cat(parts + [cond["present"], frames_given[:, None]], dim=1))
+
+
+def drop_at_random(cond: Condition, rates: dict[str, float], rng: np.random.Generator) -> Condition:
+    return cond.without(*[s for s in SLOTS if rng.random() < rates.get(s, 0.0)])

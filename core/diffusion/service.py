@@ -1,0 +1,221 @@
+"""The AI editor's revision and the AI creator's tasks as whole operations: gather the user's
+signal, run the model, write a reviewable generation (H.264 or PNG) with its provenance."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from core.diffusion.conditioning import Condition
+from core.errors import InputError
+from core.paths import media_dir
+from core.progress import Progress
+from core.store import Store
+
+SIGNALS = ("User_Hist", "User_Emb", "both", "none")
+DIFFUSION_TASKS = ("revise", "create", "thumbnail-gen")
+OUTPUT_SHORT_SIDE = 256      # the watermark needs at least 256 x 256
+CREATED_FPS = 16
+
+
+@lru_cache(maxsize=4)
+def _cached_model(kind: str, path: str, mtime: float):
+    from core.diffusion.models import load_model
+
+    return load_model(kind, path)
+
+
+def model_for(store: Store, kind: str, checkpoint: str | None = None):
+    from core.diffusion.models import default_checkpoint
+
+    path = Path(checkpoint) if checkpoint else default_checkpoint(store, kind)
+    if not path.is_file():
+        raise InputError(f"no {kind} diffusion model at {path}; train one with "
+                         f"'generec train-{kind}-model'")
+    return _cached_model(kind, str(path), path.stat().st_mtime)
+
+
+def user_condition(store: Store, model, user_id: str | None, signal: str,
+                   instruction: str = "") -> Condition:
+    """The Condition for a user and an optional instruction under the chosen signal."""
+    from core.diffusion.signals import user_emb
+    from core.editor.history import history_vector
+
+    if signal not in SIGNALS:
+        raise InputError(f"unknown user signal {signal!r}; expected one of {', '.join(SIGNALS)}")
+    encoder_id = model.config["encoder"]
+    cond = Condition(text=_text_embedding(encoder_id, instruction) if instruction.strip() else None)
+    if signal in ("User_Hist", "both"):
+        cond.hist = history_vector(store, encoder_id, _need_user(user_id))
+    if signal in ("User_Emb", "both"):
+        embeddings = user_emb(store, encoder_id)
+        trained_with = model.config.get("recommender")
+        from core.diffusion.models import _recommender_id
+
+        current = _recommender_id(store, encoder_id)
+        if not embeddings or current != trained_with:
+            raise InputError(f"User_Emb needs the recommender the video model was trained with "
+                             f"({trained_with}); this corpus has {current or 'none'}. Use "
+                             f"--signal User_Hist, or retrain with 'generec train-video-model'")
+        if _need_user(user_id) not in embeddings:
+            raise InputError(f"user {user_id!r} is unknown to recommender {current}")
+        cond.emb = embeddings[user_id]
+    return cond
+
+
+def _need_user(user_id: str | None) -> str:
+    if not user_id:
+        raise InputError("this task needs --user")
+    return user_id
+
+
+def _text_embedding(encoder_id: str, text: str) -> np.ndarray:
+    from core.encoders.encoder import load_encoder
+
+    spec = "bundled" if encoder_id.startswith("bundled:") else None
+    if spec is None:
+        raise InputError(f"instructions need the text tower of encoder {encoder_id}; only the "
+                         f"bundled encoder's is wired in")
+    return load_encoder(spec).encode_texts([text])[0]
+
+
+def output_size(width: int, height: int) -> tuple[int, int]:
+    scale = OUTPUT_SHORT_SIDE / min(width, height)
+    return (max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2))
+
+
+def generate_revision(store: Store, user_id: str, item_id: str, signal: str = "User_Hist",
+                      instruction: str = "", strength: float | None = None,
+                      sampler: str | None = None, steps: int | None = None,
+                      guidance: float | None = None, seed: int = 0, max_seconds: float | None = None,
+                      checkpoint: str | None = None, progress: Progress | None = None,
+                      on_block=None) -> dict:
+    """Revise the item (all of it, or its first `max_seconds`) toward the user's taste,
+    SDEdit-style; the output keeps the source's frame count, frame rate and aspect ratio."""
+    from core.diffusion import video
+    from core.diffusion.data import to_working
+    from core.media import iter_frames, probe
+    from core.store.corpus import get_item
+
+    item = get_item(store, item_id)
+    if item is None:
+        raise InputError(f"unknown item {item_id!r}")
+    model = model_for(store, "video", checkpoint)
+    cond = user_condition(store, model, user_id, signal, instruction)
+    info = probe(item["path"])
+    size = model.config["size"]
+    frames = [to_working(f.image, size) for f in iter_frames(item["path"], max_side=256, info=info)
+              if max_seconds is None or f.t_s < max_seconds]
+    if not frames:
+        raise InputError(f"item {item_id}: no frames to revise")
+    options = _options(strength if strength is not None else video.DEFAULT_STRENGTH, sampler, steps,
+                       guidance if guidance is not None else video.DEFAULT_GUIDANCE, seed)
+    revised = video.run_blocks(model, len(frames), [cond], np.stack(frames)[None],
+                               strength=options["strength"], sampler=options["sampler"],
+                               steps=options["steps"], guidance=options["guidance"], seed=seed,
+                               progress=progress, on_block=on_block)[0]
+    fps = info.fps
+    params = {"signal": signal, "instruction": instruction, **options,
+              "seconds": round(len(frames) / fps, 3), "frames": len(frames)}
+    return _record_video(store, "revise", user_id, item_id, revised, fps, info, params, model,
+                         audio_from=item["path"] if info.has_audio else None)
+
+
+def generate_creation(store: Store, user_id: str | None, instruction: str,
+                      signal: str = "User_Hist", n_frames: int = 32, sampler: str | None = None,
+                      steps: int | None = None, guidance: float | None = None, seed: int = 0,
+                      checkpoint: str | None = None, progress: Progress | None = None,
+                      on_block=None) -> dict:
+    """A new micro-video from the instruction and the user's signal, block by block."""
+    from core.diffusion import video
+
+    if not instruction.strip() and signal == "none":
+        raise InputError("creation needs an instruction or a user signal")
+    if n_frames < 1:
+        raise InputError("--frames must be at least 1")
+    model = model_for(store, "video", checkpoint)
+    cond = user_condition(store, model, user_id, signal if user_id else "none", instruction)
+    options = _options(1.0, sampler, steps,
+                       guidance if guidance is not None else video.DEFAULT_GUIDANCE, seed)
+    created = video.run_blocks(model, n_frames, [cond], None, sampler=options["sampler"],
+                               steps=options["steps"], guidance=options["guidance"], seed=seed,
+                               progress=progress, on_block=on_block)[0]
+    params = {"signal": signal, "instruction": instruction, **options, "frames": n_frames}
+    return _record_video(store, "create", user_id, None, created, CREATED_FPS, None, params, model)
+
+
+def generate_thumbnail_image(store: Store, user_id: str, item_id: str,
+                             sampler: str | None = None, steps: int | None = None,
+                             guidance: float | None = None, seed: int = 0,
+                             checkpoint: str | None = None, progress: Progress | None = None) -> dict:
+    from core.diffusion import thumbnail
+    from core.diffusion.models import liked_thumbnails
+    from core.editor.generations import new_generation_id, record_generation
+    from core.media.thumbnail import save_image
+    from core.store.embeddings import load_frame_index
+
+    model = model_for(store, "thumbnail", checkpoint)
+    encoder_id = model.config["encoder"]
+    index = load_frame_index(store, encoder_id, [item_id])
+    liked = liked_thumbnails(store, encoder_id).get(_need_user(user_id))
+    if liked is None:
+        raise InputError(f"user {user_id!r} has no liked thumbnails to condition on")
+    options = _options(1.0, sampler, steps,
+                       guidance if guidance is not None else thumbnail.DEFAULT_GUIDANCE, seed)
+    image = thumbnail.generate_thumbnails(model, [index.frames[0, :index.counts[0]]], [liked],
+                                          options["sampler"], options["steps"],
+                                          options["guidance"], seed, progress)[0]
+    import cv2
+
+    image = cv2.resize(image, (OUTPUT_SHORT_SIDE, OUTPUT_SHORT_SIDE), interpolation=cv2.INTER_CUBIC)
+    generation_id = new_generation_id()
+    out = save_image(media_dir(store.path) / "generations" / f"{generation_id}.png", image)
+    params = {k: v for k, v in options.items() if k != "strength"}
+    with store.transaction():
+        record_generation(store, "thumbnail-gen", user_id, item_id, params, {},
+                          _provenance_models(model), str(out), seed=seed,
+                          generation_id=generation_id)
+    return {"generation_id": generation_id, "output_path": str(out), "task": "thumbnail-gen",
+            "user_id": user_id, "item_id": item_id, **params}
+
+
+def _options(strength: float, sampler: str | None, steps: int | None, guidance: float,
+             seed: int) -> dict:
+    from core.diffusion.sampling import DEFAULT_SAMPLER, DEFAULT_STEPS, SAMPLERS
+
+    sampler = sampler or DEFAULT_SAMPLER
+    if sampler not in SAMPLERS:
+        raise InputError(f"unknown sampler {sampler!r}; expected one of {', '.join(SAMPLERS)}")
+    if not 0.0 < strength <= 1.0:
+        raise InputError(f"--strength must be in (0, 1], got {strength}")
+    return {"strength": strength, "sampler": sampler, "steps": steps or DEFAULT_STEPS,
+            "guidance": guidance, "seed": seed}
+
+
+def _provenance_models(model) -> list[dict]:
+    return [{"role": f"{model.kind}-diffusion", "id": model.model_id, "spec": str(model.path),
+             "sha256": model.sha256},
+            {"role": "encoder", "id": model.config["encoder"], "spec": model.config["encoder"]}]
+
+
+def _record_video(store: Store, task: str, user_id, item_id, frames: np.ndarray, fps: float,
+                  info, params: dict, model, audio_from: str | None = None) -> dict:
+    from core.diffusion.data import from_working
+    from core.editor.generations import new_generation_id, record_generation
+    from core.media.write import carry_audio, write_video
+
+    width, height = output_size(info.width, info.height) if info else (OUTPUT_SHORT_SIDE,) * 2
+    generation_id = new_generation_id()
+    out = media_dir(store.path) / "generations" / f"{generation_id}.mp4"
+    silent = out.with_name(f".{generation_id}.video.mp4")
+    write_video(silent, (from_working(f, width, height) for f in frames), fps)
+    try:
+        carry_audio(audio_from or "", silent, out, audio_from is not None)
+    finally:
+        silent.unlink(missing_ok=True)
+    with store.transaction():
+        record_generation(store, task, user_id, item_id, params, {}, _provenance_models(model),
+                          str(out), seed=params.get("seed"), generation_id=generation_id)
+    return {"generation_id": generation_id, "output_path": str(out), "task": task,
+            "user_id": user_id, "item_id": item_id, **params}

@@ -1,0 +1,39 @@
+"""Thumbnail generation: sample the thumbnail model given the retrieved embeddings (the item's
+frames and the user's liked thumbnails), with classifier-free guidance against the same item
+tokens without the user's."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from core.diffusion.data import tensor_to_frames
+from core.diffusion.models import LoadedModel
+from core.diffusion.sampling import DEFAULT_SAMPLER, DEFAULT_STEPS, denoise, guided
+from core.diffusion.training import retrieved_tokens, token_batch
+from core.progress import Progress
+
+DEFAULT_GUIDANCE = 2.0
+
+
+def generate_thumbnails(model: LoadedModel, item_frames: list[np.ndarray],
+                        liked: list[np.ndarray | None], sampler: str = DEFAULT_SAMPLER,
+                        steps: int = DEFAULT_STEPS, guidance: float = DEFAULT_GUIDANCE,
+                        seed: int = 0, progress: Progress | None = None) -> np.ndarray:
+    """One thumbnail per (item frame embeddings, liked thumbnail embeddings or None) pair;
+    returns B x S x S x 3 uint8."""
+    cfg, dev = model.config, next(model.net.parameters()).device
+    rng = np.random.default_rng(seed)
+    with_user, without = [], []
+    for frames, likes in zip(item_frames, liked):
+        with_user.append(retrieved_tokens(frames, likes, cfg, rng))
+        without.append(retrieved_tokens(frames, None, cfg, rng))
+    cond = {k: v.to(dev) for k, v in token_batch(*zip(*with_user), cfg).items()}
+    null = {k: v.to(dev) for k, v in token_batch(*zip(*without), cfg).items()}
+    predict = guided(lambda x, t: model.net(x, t, **cond), lambda x, t: model.net(x, t, **null),
+                     guidance)
+    size = cfg["size"]
+    x = denoise(predict, (len(item_frames), 3, size, size), cfg, sampler, steps,
+                torch.Generator(dev).manual_seed(seed), progress=progress,
+                on_step=(lambda n, total: progress.update(n, total, f"step {n} of {total}"))
+                if progress is not None else None)
+    return tensor_to_frames(x)

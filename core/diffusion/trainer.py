@@ -1,0 +1,136 @@
+"""One training loop for both diffusion models: noise prediction (epsilon) with MSE, AdamW,
+bf16 autocast on CPU, EMA weights, a checkpoint every N steps and resume from the last one.
+
+The run folder holds `<name>.safetensors` (EMA weights and config), `<name>.state.pt` (raw
+weights, EMA and optimizer for resuming, loaded with weights_only) and `<name>.report.json`
+(loss curve and settings)."""
+from __future__ import annotations
+
+import copy
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from core.diffusion.checkpoint import load_training_state, save_weights
+from core.progress import Progress
+
+
+@dataclass
+class TrainSettings:
+    steps: int = 6000
+    batch: int = 16
+    lr: float = 4e-4
+    warmup: int = 200
+    ema_decay: float = 0.999
+    checkpoint_every: int = 250
+    seed: int = 0
+    command: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def noise_schedule(config: dict):
+    from diffusers import DDPMScheduler
+
+    return DDPMScheduler(num_train_timesteps=config["train_timesteps"],
+                         beta_schedule=config["beta_schedule"], prediction_type="epsilon",
+                         clip_sample=False)
+
+
+def train(model: torch.nn.Module, make_batch: Callable, name: str, out_dir: Path,
+          settings: TrainSettings, progress: Progress | None = None) -> dict:
+    """make_batch(rng, batch) -> (x0, kwargs): clean targets in [-1, 1] and the other
+    arguments of model(noisy, t=..., **kwargs)."""
+    progress = progress or Progress()
+    dev = device()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    weights, state_path = out_dir / f"{name}.safetensors", out_dir / f"{name}.state.pt"
+    report_path = out_dir / f"{name}.report.json"
+    model.to(dev)
+    ema = copy.deepcopy(model).eval().requires_grad_(False)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=1e-4)
+    step, curve, seconds = 0, [], 0.0
+    if state_path.is_file():
+        state = load_training_state(state_path)
+        model.load_state_dict(state["model"])
+        ema.load_state_dict(state["ema"])
+        optimizer.load_state_dict(state["optimizer"])
+        step, seconds = int(state["step"]), float(state["seconds"])
+        curve = json.loads(report_path.read_text())["loss_curve"] if report_path.is_file() else []
+    schedule = noise_schedule(model.config)
+    alphas = schedule.alphas_cumprod.to(dev)
+    rng = np.random.default_rng(settings.seed + step)
+    gen = torch.Generator(dev).manual_seed(settings.seed + step)
+    window: list[float] = []
+    started = time.time() - seconds
+    model.train()
+    while step < settings.steps:
+        progress.check_cancelled()
+        x0, kwargs = make_batch(rng, settings.batch)
+        x0 = x0.to(dev)
+        kwargs = {k: _to(v, dev) for k, v in kwargs.items()}
+        t = torch.randint(0, len(alphas), (len(x0),), generator=gen, device=dev)
+        noise = torch.randn(x0.shape, generator=gen, device=dev)
+        a = alphas[t].view(-1, 1, 1, 1)
+        noisy = a.sqrt() * x0 + (1 - a).sqrt() * noise
+        for group in optimizer.param_groups:
+            group["lr"] = settings.lr * min(1.0, (step + 1) / settings.warmup)
+        with torch.autocast(dev.type, dtype=torch.bfloat16):
+            predicted = model(noisy, t=t, **kwargs)
+        loss = torch.nn.functional.mse_loss(predicted.float(), noise)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        _ema_update(ema, model, min(settings.ema_decay, (1 + step) / (10 + step)))
+        step += 1
+        window.append(float(loss.detach()))
+        if step % 25 == 0 or step == settings.steps:
+            curve.append([step, round(float(np.mean(window)), 5)])
+            window = []
+            progress.update(step, settings.steps, f"step {step}, loss {curve[-1][1]:.4f}")
+        if step % settings.checkpoint_every == 0 or step == settings.steps:
+            seconds = time.time() - started
+            _checkpoint(model, ema, optimizer, step, seconds, weights, state_path)
+            _write_report(report_path, name, model.config, settings, step, seconds, curve)
+    return json.loads(report_path.read_text())
+
+
+def _to(value, dev):
+    if isinstance(value, dict):
+        return {k: _to(v, dev) for k, v in value.items()}
+    return value.to(dev) if isinstance(value, torch.Tensor) else value
+
+
+@torch.no_grad()
+def _ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    for e, p in zip(ema.parameters(), model.parameters()):
+        e.lerp_(p.detach(), 1 - decay)
+    for e, b in zip(ema.buffers(), model.buffers()):
+        e.copy_(b)
+
+
+def _checkpoint(model, ema, optimizer, step, seconds, weights: Path, state_path: Path) -> None:
+    save_weights(ema, weights, ema.config, half=True)
+    partial = state_path.with_name(state_path.name + ".partial")
+    torch.save({"model": model.state_dict(), "ema": ema.state_dict(),
+                "optimizer": optimizer.state_dict(), "step": step, "seconds": seconds}, partial)
+    partial.replace(state_path)
+
+
+def _write_report(path: Path, name: str, config: dict, settings: TrainSettings, step: int,
+                  seconds: float, curve: list) -> None:
+    report = {"model": name, "config": config, "steps_done": step, "seconds": round(seconds, 1),
+              "device": str(device()), "threads": torch.get_num_threads(),
+              "settings": {k: v for k, v in vars(settings).items()}, "loss_curve": curve}
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(report, indent=1))
+    partial.replace(path)

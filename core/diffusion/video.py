@@ -1,0 +1,63 @@
+"""Video revision (SDEdit) and creation with the video model, block by block: each block of
+k frames is conditioned on the last p frames already produced (masked for the first block)."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import torch
+
+from core.diffusion.conditioning import Condition, stack_conditions
+from core.diffusion.data import frames_to_tensor, tensor_to_frames
+from core.diffusion.models import LoadedModel
+from core.diffusion.sampling import DEFAULT_SAMPLER, DEFAULT_STEPS, denoise, guided
+from core.progress import Progress
+
+DEFAULT_STRENGTH = 0.6
+DEFAULT_GUIDANCE = 2.0
+
+
+def run_blocks(model: LoadedModel, n_frames: int, conditions: list[Condition],
+               sources: np.ndarray | None = None, strength: float = 1.0,
+               sampler: str = DEFAULT_SAMPLER, steps: int = DEFAULT_STEPS,
+               guidance: float = DEFAULT_GUIDANCE, seed: int = 0, progress: Progress | None = None,
+               on_block: Callable[[int, int, np.ndarray], None] | None = None) -> np.ndarray:
+    """B clips of n_frames: revised from `sources` (B x N x S x S x 3 uint8) or created from
+    noise. Returns B x N x S x S x 3 uint8."""
+    cfg, dev = model.config, next(model.net.parameters()).device
+    p, k, size = cfg["past"], cfg["future"], cfg["size"]
+    batch = len(conditions)
+    cond = _to(stack_conditions(conditions, cfg["cond_dims"]), dev)
+    null = _to(stack_conditions([Condition()] * batch, cfg["cond_dims"]), dev)
+    generator = torch.Generator(dev).manual_seed(seed)
+    blocks = -(-n_frames // k)
+    out = torch.zeros(batch, blocks * k * 3, size, size, device=dev)
+    src = None
+    if sources is not None:
+        padded = np.concatenate([sources, np.repeat(sources[:, -1:], blocks * k - n_frames, axis=1)], 1)
+        src = frames_to_tensor(padded.reshape(-1, size, size, 3)).to(dev)
+        src = src.reshape(batch, blocks * k * 3, size, size)
+    for b in range(blocks):
+        if b:
+            past = out[:, (b * k - p) * 3:b * k * 3] if b * k >= p else \
+                torch.cat([torch.zeros(batch, (p - b * k) * 3, size, size, device=dev),
+                           out[:, :b * k * 3]], 1)
+        else:
+            past = torch.zeros(batch, p * 3, size, size, device=dev)
+        given = torch.full((batch,), float(b > 0), device=dev)
+        predict = guided(lambda x, t: model.net(x, past, given, t, cond),
+                         lambda x, t: model.net(x, past, given, t, null), guidance)
+        init = src[:, b * k * 3:(b + 1) * k * 3] if src is not None else None
+        block = denoise(predict, (batch, k * 3, size, size), cfg, sampler, steps, generator,
+                        init, strength if src is not None else 1.0, progress)
+        out[:, b * k * 3:(b + 1) * k * 3] = block.clamp(-1, 1)
+        if progress is not None:
+            progress.update(b + 1, blocks, f"block {b + 1} of {blocks}")
+        if on_block is not None:
+            on_block(b + 1, blocks, tensor_to_frames(block[0].reshape(k, 3, size, size)))
+    frames = tensor_to_frames(out.reshape(batch * blocks * k, 3, size, size))
+    return frames.reshape(batch, blocks * k, size, size, 3)[:, :n_frames]
+
+
+def _to(batch: dict, dev) -> dict:
+    return {key: value.to(dev) for key, value in batch.items()}

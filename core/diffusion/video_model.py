@@ -1,0 +1,48 @@
+"""The masked conditional video denoiser (MCVD-style): p past frames and k noisy future frames
+are concatenated on channels; a UNet predicts the noise of the k frames. Past frames are
+masked (zeroed, with a flag) at random in training, so one model predicts the next frames,
+generates from nothing, and revises (SDEdit) with or without past frames."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from core.diffusion.conditioning import ConditionEncoder
+
+DEFAULT_CONFIG = {
+    "kind": "generec-video-diffusion",
+    "size": 64, "patch": 2, "past": 4, "future": 4,
+    "channels": [32, 64, 128], "layers_per_block": 1, "attention_head_dim": 32, "groups": 8,
+    "cond_dims": {"hist": 128, "emb": 64, "text": 128},
+    "train_timesteps": 1000, "beta_schedule": "squaredcos_cap_v2",
+}
+
+
+class VideoDenoiser(nn.Module):
+    def __init__(self, config: dict) -> None:
+        from diffusers import UNet2DModel
+
+        super().__init__()
+        self.config = dict(config)
+        past, future, channels = config["past"], config["future"], config["channels"]
+        patch = config["patch"]
+        # Space-to-depth: the UNet sees 64x64 frames as 32x32 maps of 2x2 patches, which
+        # quarters the cost of every convolution at the same frame size.
+        self.fold, self.unfold = nn.PixelUnshuffle(patch), nn.PixelShuffle(patch)
+        self.unet = UNet2DModel(
+            sample_size=config["size"] // patch, in_channels=3 * (past + future) * patch ** 2,
+            out_channels=3 * future * patch ** 2,
+            block_out_channels=tuple(channels), layers_per_block=config["layers_per_block"],
+            down_block_types=("DownBlock2D", "DownBlock2D", "AttnDownBlock2D"),
+            up_block_types=("AttnUpBlock2D", "UpBlock2D", "UpBlock2D"),
+            attention_head_dim=config["attention_head_dim"], norm_num_groups=config["groups"],
+            class_embed_type="identity", resnet_time_scale_shift="scale_shift")
+        self.condition = ConditionEncoder(config["cond_dims"], channels[0] * 4)
+
+    def forward(self, noisy: torch.Tensor, past: torch.Tensor, past_given: torch.Tensor,
+                t: torch.Tensor, cond: dict[str, torch.Tensor]) -> torch.Tensor:
+        """noisy: B x 3k x H x W; past: B x 3p x H x W (ignored where past_given is 0)."""
+        past = past * past_given[:, None, None, None]
+        embedding = self.condition(cond, past_given)
+        x = self.fold(torch.cat([past, noisy], dim=1))
+        return self.unfold(self.unet(x, t, class_labels=embedding).sample)

@@ -1,0 +1,198 @@
+"""Metrics of the diffusion tasks, in the shape of the thumbnail section of `evaluate`:
+Cosine@K under the `paper` and `heldout` protocols, PS@K where a recommender is trained, and a
+Fréchet distance on the encoder's clip features between generated and real clips.
+
+- revision: the first `clip_frames` frames of each drawn item, revised (SDEdit) conditioned on
+  User_Hist, on User_Emb, or on nothing (Unconditional), against the unrevised Original;
+- creation: clips made from noise conditioned on User_Hist, User_Emb or nothing;
+- thumbnail_generation: the thumbnail model's output with the user's liked thumbnails retrieved
+  (Generated) or without them (Unconditional), against the Eq. 1 selection (CLIP) and Original.
+
+"Fréchet distance on the encoder's clip features" (FD-enc): each clip is described by the mean
+and the standard deviation of its frames' encoder embeddings; this is not I3D FVD."""
+from __future__ import annotations
+
+import numpy as np
+
+from core.diffusion.conditioning import Condition
+from core.errors import InputError
+from core.progress import Progress
+from core.store import Store
+
+CHUNK = 32
+
+
+def evaluate_generative(store: Store, encoder_id: str, ks: tuple[int, ...] = (5,), users: int = 24,
+                        seed: int = 0, steps: int = 10, strength: float | None = None,
+                        guidance: float | None = None, clip_frames: int = 8,
+                        tasks: tuple[str, ...] = ("revision", "creation", "thumbnail_generation"),
+                        progress: Progress | None = None) -> dict:
+    from core.diffusion.data import build_frame_bank
+    from core.diffusion.models import liked_thumbnails
+    from core.diffusion.service import model_for
+    from core.diffusion.signals import user_emb
+    from core.encoders.encoder import load_encoder
+    from core.evaluation.cosine import _recommender, _users
+    from core.store.embeddings import load_frame_index
+
+    progress = progress or Progress()
+    encoder = load_encoder("bundled" if encoder_id.startswith("bundled:") else None)
+    index = load_frame_index(store, encoder_id)
+    bank = build_frame_bank(store, encoder)
+    rng = np.random.default_rng(seed)
+    pool = [u for u in _users(store, index) if u.heldout is not None and len(u.candidates)]
+    if not pool:
+        raise InputError("no user has held-out likes; nothing to evaluate")
+    chosen = [pool[i] for i in sorted(rng.choice(len(pool), min(users, len(pool)), replace=False))]
+    pairs = [(u, int(r)) for u in chosen
+             for r in rng.choice(u.candidates, min(max(ks), len(u.candidates)), replace=False)]
+    context = _Context(store, encoder, index, bank, pairs, ks, _recommender(store, encoder_id, index),
+                       user_emb(store, encoder_id), rng)
+    report: dict = {"users": len(chosen), "k": list(ks), "steps": steps, "clip_frames": clip_frames}
+    if {"revision", "creation"} & set(tasks):
+        video = _try(model_for, store, "video")
+        for task in ("revision", "creation"):
+            if task in tasks:
+                progress.update(len(report), 4, task)
+                report[task] = (_video_task(context, video, task, steps, strength, guidance,
+                                            clip_frames, progress) if not isinstance(video, str)
+                                else {"skipped": video})
+    if "thumbnail_generation" in tasks:
+        progress.update(3, 4, "thumbnail generation")
+        thumb = _try(model_for, store, "thumbnail")
+        report["thumbnail_generation"] = (
+            _thumbnail_task(context, thumb, liked_thumbnails(store, encoder_id), steps, guidance)
+            if not isinstance(thumb, str) else {"skipped": thumb})
+    progress.update(4, 4, "done")
+    return report
+
+
+class _Context:
+    def __init__(self, store, encoder, index, bank, pairs, ks, recommender, emb, rng) -> None:
+        self.store, self.encoder, self.index, self.bank = store, encoder, index, bank
+        self.pairs, self.ks, self.recommender, self.emb, self.rng = pairs, ks, recommender, emb, rng
+        self.bank_row = {item_id: i for i, item_id in enumerate(bank.item_ids)}
+
+    def scores(self, embeddings: list[np.ndarray]) -> dict:
+        """Cosine@K (paper, heldout) and PS@K of one output per pair (each n x d frames)."""
+        out: dict = {"paper": {}, "heldout": {}}
+        per_user: dict[str, dict[str, list[float]]] = {}
+        ps_user: dict[str, list[float]] = {}
+        for (user, row), frames in zip(self.pairs, embeddings):
+            entry = per_user.setdefault(user.id, {"paper": [], "heldout": []})
+            entry["paper"].append(float((frames @ user.history).mean()))
+            entry["heldout"].append(float((frames @ user.heldout).mean()))
+            if self.recommender is not None and user.id in self.recommender.users:
+                means = self.index.frames[row, :self.index.counts[row]].mean(axis=0)
+                visual = np.concatenate([frames.mean(axis=0), means])[None]
+                ps_user.setdefault(user.id, []).append(
+                    float(self.recommender.scores_with_visual(user.id, np.array([row]), visual)[0]))
+        for protocol in ("paper", "heldout"):
+            out[protocol] = {f"cosine@{k}": _mean_of_users([v[protocol][:k] for v in per_user.values()])
+                             for k in self.ks}
+        if ps_user:
+            out["ps"] = {f"ps@{k}": _mean_of_users([v[:k] for v in ps_user.values()]) for k in self.ks}
+        return out
+
+
+def _video_task(ctx: _Context, model, task: str, steps: int, strength, guidance, clip_frames: int,
+                progress: Progress) -> dict:
+    from core.diffusion import video
+
+    sources = []
+    for _, row in ctx.pairs:
+        span = ctx.bank.item_frames(ctx.bank_row[ctx.index.item_ids[row]])
+        clip = ctx.bank.frames[span][:clip_frames]
+        sources.append(np.concatenate([clip, np.repeat(clip[-1:], clip_frames - len(clip), 0)]))
+    sources = np.stack(sources)
+    methods = {"Original": None} if task == "revision" else {}
+    methods.update({"Unconditional": lambda u: Condition(),
+                    "User_Hist": lambda u: Condition(hist=u.select)})
+    if ctx.emb and model.config.get("recommender") == (ctx.recommender.model_id if ctx.recommender else None):
+        methods["User_Emb"] = lambda u: Condition(emb=ctx.emb.get(u.id))
+    result: dict = {"paper": {}, "heldout": {}, "ps": {}, "frechet": {}}
+    real = _clip_features(_real_clips(ctx, clip_frames, 256))
+    for method, condition in methods.items():
+        progress.check_cancelled()
+        if condition is None:
+            outputs = sources
+        else:
+            conds = [condition(u) for u, _ in ctx.pairs]
+            outputs = np.concatenate([
+                video.run_blocks(model, clip_frames, conds[s:s + CHUNK],
+                                 sources[s:s + CHUNK] if task == "revision" else None,
+                                 strength=(strength or video.DEFAULT_STRENGTH) if task == "revision" else 1.0,
+                                 steps=steps, guidance=guidance or video.DEFAULT_GUIDANCE, seed=s,
+                                 progress=None)
+                for s in range(0, len(conds), CHUNK)])
+        embeddings = [ctx.encoder.encode_images(list(clip)) for clip in outputs]
+        _merge(result, method, ctx.scores(embeddings))
+        result["frechet"][method] = round(frechet_distance(_clip_features(embeddings), real), 4)
+    result["frechet_name"] = "Fréchet distance on the encoder's clip features (FD-enc), not I3D FVD"
+    return result
+
+
+def _thumbnail_task(ctx: _Context, model, liked: dict, steps: int, guidance) -> dict:
+    from core.diffusion import thumbnail
+
+    result: dict = {"paper": {}, "heldout": {}, "ps": {}}
+    index = ctx.index
+    item_frames = [index.frames[row, :index.counts[row]] for _, row in ctx.pairs]
+    for method, likes in (("Generated", [liked.get(u.id) for u, _ in ctx.pairs]),
+                          ("Unconditional", [None] * len(ctx.pairs))):
+        images = np.concatenate([
+            thumbnail.generate_thumbnails(model, item_frames[s:s + CHUNK], likes[s:s + CHUNK],
+                                          steps=steps, guidance=guidance or thumbnail.DEFAULT_GUIDANCE,
+                                          seed=s)
+            for s in range(0, len(ctx.pairs), CHUNK)])
+        _merge(result, method, ctx.scores([ctx.encoder.encode_images([im]) for im in images]))
+    selected = [index.frames[row, int(np.argmax(index.frames[row, :index.counts[row]] @ u.select))][None]
+                for u, row in ctx.pairs]
+    _merge(result, "CLIP", ctx.scores(selected))
+    _merge(result, "Original", ctx.scores([index.thumbnails[row][None] for _, row in ctx.pairs]))
+    return result
+
+
+def _merge(result: dict, method: str, scores: dict) -> None:
+    for protocol, values in scores.items():
+        result.setdefault(protocol, {})[method] = values
+
+
+def _real_clips(ctx: _Context, length: int, count: int) -> list[np.ndarray]:
+    clips = []
+    for _ in range(count):
+        i = int(ctx.rng.integers(len(ctx.bank.item_ids)))
+        span = ctx.bank.item_frames(i)
+        if span.stop - span.start < length:
+            continue
+        start = span.start + int(ctx.rng.integers(span.stop - span.start - length + 1))
+        clips.append(ctx.bank.embeddings[start:start + length])
+    return clips
+
+
+def _clip_features(embeddings: list[np.ndarray]) -> np.ndarray:
+    return np.stack([np.concatenate([e.mean(axis=0), e.std(axis=0)]) for e in embeddings])
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Fréchet distance between Gaussians fitted to two sets of feature rows."""
+    from scipy import linalg
+
+    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    eps = np.eye(len(mu_a)) * 1e-6
+    root = linalg.sqrtm((cov_a + eps) @ (cov_b + eps))
+    root = root.real if np.iscomplexobj(root) else root
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root))
+
+
+def _mean_of_users(values: list[list[float]]) -> float | None:
+    values = [np.mean(v) for v in values if v]
+    return round(float(np.mean(values)), 4) if values else None
+
+
+def _try(function, *args):
+    try:
+        return function(*args)
+    except InputError as exc:
+        return str(exc)

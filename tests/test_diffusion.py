@@ -1,0 +1,219 @@
+"""The diffusion models: training, checkpoints, revision, creation, thumbnail generation and
+their evaluation, with tiny configurations so that they run on two cores in seconds."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from core.diffusion import thumbnail_model, video_model
+from core.diffusion.checkpoint import load_training_state, save_weights
+from core.diffusion.conditioning import Condition
+from core.diffusion.models import load_model, train_thumbnail_model, train_video_model
+from core.diffusion.trainer import TrainSettings
+from core.errors import Cancelled, InputError
+from core.progress import Progress
+from core.store import open_store
+
+TINY = {"channels": [16, 32, 32], "attention_head_dim": 16, "groups": 8}
+TINY_VIDEO = {**video_model.DEFAULT_CONFIG, **TINY}
+TINY_THUMB = {**thumbnail_model.DEFAULT_CONFIG, **TINY}
+
+
+@pytest.fixture(scope="module")
+def trained(indexed_demo, tmp_path_factory):
+    """Tiny video and thumbnail models trained for a few steps on the indexed demo."""
+    from core.recommender.service import train_on_corpus
+
+    out = tmp_path_factory.mktemp("diffusion")
+    with open_store(indexed_demo) as store:
+        if not store.conn.execute("SELECT 1 FROM models WHERE spec LIKE 'mmgcn@%'").fetchone():
+            train_on_corpus(store, epochs=5)
+        video = train_video_model(store, out, TrainSettings(steps=6, batch=4, checkpoint_every=3),
+                                  config=TINY_VIDEO)
+        thumb = train_thumbnail_model(store, out, TrainSettings(steps=4, batch=4, checkpoint_every=2),
+                                      config=TINY_THUMB)
+    return {"db": indexed_demo, "video": out / "video.safetensors",
+            "thumbnail": out / "thumbnail.safetensors", "reports": (video, thumb)}
+
+
+def test_training_writes_ema_checkpoint_report_and_resumes(trained, tmp_path):
+    video, thumb = trained["reports"]
+    assert video["steps_done"] == 6 and thumb["steps_done"] == 4
+    assert all(np.isfinite(loss) for _, loss in video["loss_curve"])
+    out = tmp_path / "resume"
+    shutil.copytree(trained["video"].parent, out)
+    with open_store(trained["db"]) as store:
+        again = train_video_model(store, out, TrainSettings(steps=9, batch=4, checkpoint_every=3),
+                                  config=TINY_VIDEO)
+    assert again["steps_done"] == 9
+    assert [s for s, _ in again["loss_curve"]][-1] == 9
+    assert load_model("video", out / "video.safetensors").sha256 != \
+        load_model("video", trained["video"]).sha256
+
+
+def test_training_lowers_the_loss_on_a_fixed_batch():
+    torch.manual_seed(0)
+    net = video_model.VideoDenoiser({**TINY_VIDEO, "cond_dims": {"hist": 8, "emb": 4, "text": 8}})
+    x0 = torch.rand(2, 12, 64, 64) * 2 - 1
+    past = torch.rand(2, 12, 64, 64) * 2 - 1
+    cond = {"hist": torch.randn(2, 8), "emb": torch.randn(2, 4), "text": torch.randn(2, 8),
+            "present": torch.ones(2, 3)}
+    noise, t = torch.randn_like(x0), torch.tensor([300, 600])
+    optimizer = torch.optim.Adam(net.parameters(), 2e-3)
+    losses = []
+    for _ in range(40):
+        loss = torch.nn.functional.mse_loss(net(x0 + noise, past, torch.ones(2), t, cond), noise)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss))
+    assert losses[-1] < 0.7 * losses[0]
+
+
+def test_saved_and_loaded_checkpoint_gives_identical_samples(tmp_path):
+    from core.diffusion.video import run_blocks
+
+    torch.manual_seed(1)
+    config = {**TINY_VIDEO, "cond_dims": {"hist": 8, "emb": 4, "text": 8}}
+    net = video_model.VideoDenoiser(config).eval()
+    save_weights(net, tmp_path / "v.safetensors", config)
+    first = load_model("video", tmp_path / "v.safetensors")
+    second = load_model("video", tmp_path / "v.safetensors")
+    cond = [Condition(hist=np.ones(8, np.float32) / np.sqrt(8))]
+    a = run_blocks(first, 6, cond, steps=3, seed=7)
+    b = run_blocks(second, 6, cond, steps=3, seed=7)
+    assert a.shape == (1, 6, 64, 64, 3)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, run_blocks(first, 6, cond, steps=3, seed=8))
+
+
+class Payload:
+    def __reduce__(self):
+        return (print, ("pickled code ran",))
+
+
+def test_pickled_checkpoints_are_refused(tmp_path):
+    torch.save({"weights": Payload()}, tmp_path / "evil.safetensors")
+    with pytest.raises(InputError, match="not a safetensors file"):
+        load_model("video", tmp_path / "evil.safetensors")
+    torch.save({"model": Payload(), "step": 3}, tmp_path / "evil.state.pt")
+    with pytest.raises(InputError, match="cannot be loaded safely"):
+        load_training_state(tmp_path / "evil.state.pt")
+
+
+def test_a_thumbnail_checkpoint_is_not_taken_for_a_video_model(trained):
+    with pytest.raises(InputError, match="not a video diffusion model"):
+        load_model("video", trained["thumbnail"])
+
+
+def test_cancel_stops_between_denoising_steps(trained):
+    from core.diffusion.video import run_blocks
+
+    class CancelAfter(Progress):
+        def __init__(self):
+            self.checks = 0
+
+        def check_cancelled(self):
+            self.checks += 1
+            if self.checks > 2:
+                raise Cancelled()
+
+    progress = CancelAfter()
+    with pytest.raises(Cancelled):
+        run_blocks(load_model("video", trained["video"]), 16, [Condition()], steps=50,
+                   progress=progress)
+    assert progress.checks == 3
+
+
+def test_revision_creation_and_thumbnail_generation_record_generations(trained):
+    from core.diffusion import service
+    from core.editor.generations import get_generation
+    from core.media import probe
+
+    with open_store(trained["db"]) as store:
+        user = store.conn.execute("SELECT user_id FROM interactions WHERE kind = 'like' AND "
+                                  "split = 'train' LIMIT 1").fetchone()[0]
+        item = store.conn.execute("SELECT id, path FROM items LIMIT 1").fetchone()
+        revised = service.generate_revision(store, user, item[0], "User_Hist", steps=2,
+                                            max_seconds=1.0, checkpoint=str(trained["video"]))
+        info, source = probe(revised["output_path"]), probe(item[1])
+        assert (info.width, info.height) == (256, 256) and info.codec == "h264"
+        assert info.frames == revised["frames"] == round(source.fps * 1.0)
+        generation = get_generation(store, revised["generation_id"])
+        assert generation["task"] == "revise" and generation["params"]["strength"] == 0.6
+        models = {m["role"]: m for m in generation["provenance"]["models"]}
+        assert len(models["video-diffusion"]["sha256"]) == 64
+        other = trained["video"].with_name("other-recommender.safetensors")
+        model = load_model("video", trained["video"])
+        save_weights(model.net, other, {**model.config, "recommender": "mmgcn:elsewhere"})
+        with pytest.raises(InputError, match="User_Emb needs the recommender"):
+            service.generate_revision(store, user, item[0], "User_Emb", steps=1, max_seconds=0.5,
+                                      checkpoint=str(other))
+        created = service.generate_creation(store, user, "a red circle in a forest", "both",
+                                            n_frames=6, steps=2, checkpoint=str(trained["video"]))
+        assert probe(created["output_path"]).frames == 6
+        thumb = service.generate_thumbnail_image(store, user, item[0], steps=2,
+                                                 checkpoint=str(trained["thumbnail"]))
+        assert thumb["output_path"].endswith(".png")
+
+
+def test_a_real_clip_revises_end_to_end_with_its_duration(trained, shared_media, tmp_path):
+    from core.corpus.importer import import_folder
+    from core.diffusion import service
+    from core.media import probe
+
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    shutil.copy(shared_media / "fire2.mp4", folder / "fire2.mp4")
+    with open_store(tmp_path / "corpus.db") as store:
+        import_folder(store, folder)
+        item_id = store.conn.execute("SELECT id FROM items").fetchone()[0]
+        result = service.generate_revision(store, None, item_id, "none", steps=2,
+                                           checkpoint=str(trained["video"]))
+    source, out = probe(folder / "fire2.mp4"), probe(result["output_path"])
+    assert out.codec == "h264" and out.frames == source.frames
+    assert abs(out.duration_s - source.duration_s) < 1.5 / source.fps
+    assert min(out.width, out.height) == 256 and abs(out.width / out.height - 1280 / 720) < 0.02
+
+
+def test_generate_cli_and_evaluate_report_shape(trained):
+    from core.editor.service import resolve_model_id
+    from core.evaluation.generative import evaluate_generative, frechet_distance
+
+    with open_store(trained["db"]) as store:
+        user = store.conn.execute("SELECT user_id FROM interactions WHERE kind = 'like' LIMIT 1"
+                                  ).fetchone()[0]
+        item = store.conn.execute("SELECT id FROM items LIMIT 1").fetchone()[0]
+        encoder_id = resolve_model_id(store, "bundled")
+    done = subprocess.run([sys.executable, "-m", "core.cli", "generate", "--db", str(trained["db"]),
+                           "--user", user, "--item", item, "--task", "revise", "--steps", "1",
+                           "--max-seconds", "0.5", "--checkpoint", str(trained["video"]), "--json"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["task"] == "revise"
+    bad = subprocess.run([sys.executable, "-m", "core.cli", "generate", "--db", str(trained["db"]),
+                          "--user", user, "--task", "revise"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "needs --item" in bad.stderr
+    from core.paths import media_dir
+
+    target = media_dir(trained["db"]) / "models"
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(trained["video"], target / "video.safetensors")
+    shutil.copy(trained["thumbnail"], target / "thumbnail.safetensors")
+    with open_store(trained["db"]) as store:
+        report = evaluate_generative(store, encoder_id, ks=(2,), users=2, steps=2, clip_frames=4)
+    assert set(report["revision"]["heldout"]) >= {"Original", "Unconditional", "User_Hist"}
+    assert report["revision"]["heldout"]["Original"]["cosine@2"] is not None
+    assert "User_Hist" in report["creation"]["frechet"]
+    assert set(report["thumbnail_generation"]["heldout"]) == {"Generated", "Unconditional", "CLIP",
+                                                              "Original"}
+    rng = np.random.default_rng(0)
+    same = rng.normal(size=(400, 4))
+    assert frechet_distance(same, same) < 1e-3
+    assert frechet_distance(same, same + 3.0) == pytest.approx(36.0, rel=0.05)
