@@ -2,10 +2,22 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 APP_NAME = "GeneRecStudio"
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+
+
+def _resources_dir() -> Path:
+    """`resources/` beside the packages in a source checkout; in a PyInstaller bundle, the
+    `resources/` folder the spec copies into the bundle's data folder (`sys._MEIPASS`)."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if getattr(sys, "frozen", False) and bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"
+
+
+RESOURCES = _resources_dir()
 
 
 def data_home() -> Path:

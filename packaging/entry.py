@@ -1,0 +1,19 @@
+"""Entry script of both bundled executables (see generec-studio.spec): `generec` runs the
+command line, any other name (`generec-studio`) the GUI, as `python main.py` does.
+
+freeze_support() comes first: the demo builder renders videos in spawned worker processes,
+and in a frozen app a worker is this same executable started with `--multiprocessing-fork`;
+PyInstaller's runtime hook makes freeze_support() run the worker and exit there. It must be
+called from the entry script itself, whose path the workers compare with their parent's."""
+import multiprocessing
+import sys
+from pathlib import Path
+
+multiprocessing.freeze_support()
+
+if Path(sys.executable).stem == "generec":
+    from core.cli import main
+else:
+    from desktop.app import main
+
+sys.exit(main())
