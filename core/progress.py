@@ -30,6 +30,14 @@ class Progress:
     def on_update(self, done: int, total: int, message: str) -> None:
         """Override to display progress."""
 
+    def preview(self, frames, caption: str = "") -> None:
+        """A partial result worth showing while the job runs: N x H x W x 3 uint8 frames
+        (e.g. a finished block of a diffusion sample)."""
+        self.on_preview(frames, caption)
+
+    def on_preview(self, frames, caption: str) -> None:
+        """Override to display previews."""
+
     def cancel(self) -> None:
         self._cancel.set()
 
@@ -55,14 +63,20 @@ class Progress:
 
 
 class CallbackProgress(Progress):
-    """Forwards each update to a callable, e.g. a Qt signal's `emit`."""
+    """Forwards each update (and each preview) to a callable, e.g. a Qt signal's `emit`."""
 
-    def __init__(self, callback: Callable[[int, int, str], None]) -> None:
+    def __init__(self, callback: Callable[[int, int, str], None],
+                 preview_callback: Callable[[object, str], None] | None = None) -> None:
         super().__init__()
         self._callback = callback
+        self._preview_callback = preview_callback
 
     def on_update(self, done: int, total: int, message: str) -> None:
         self._callback(done, total, message)
+
+    def on_preview(self, frames, caption: str) -> None:
+        if self._preview_callback is not None:
+            self._preview_callback(frames, caption)
 
 
 class TqdmProgress(Progress):

@@ -71,6 +71,9 @@ class CorpusDock(QWidget):
         self.sort.currentIndexChanged.connect(self._apply_sort)
         row = QHBoxLayout()
         for widget in (self.source, self.status, self.licence, self.sort):
+            # Narrow enough for the window to fit a 1366- or 1500-pixel screen.
+            widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            widget.setMinimumContentsLength(8)
             row.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

@@ -40,14 +40,16 @@ class JobView:
 TITLES = {"demo": "Build demo corpus", "import": "Import videos", "index": "Index frames",
           "preview": "Personalized preview", "generate": "Generate", "evaluate": "Evaluate",
           "export": "Export", "train-clip": "Train encoder", "style": "Style transfer", "instruct": "Instruction",
-          "check": "Fidelity checks",
-          "train-recommender": "Train recommender"}
+          "check": "Fidelity checks", "train-recommender": "Train recommender",
+          "revise": "Revise (diffusion)", "create": "Create video (diffusion)",
+          "thumbnail-gen": "Generate thumbnail (diffusion)"}
 
 
 class JobQueue(QObject):
     changed = Signal(str)                  # job id: state or progress changed
     finished = Signal(str, str)            # job id, final state (done, failed, cancelled)
     idle = Signal()                        # nothing queued or running
+    previewed = Signal(str, object, str)   # job id, N x H x W x 3 uint8 frames, caption
 
     def __init__(self, db_path: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -104,6 +106,7 @@ class JobQueue(QObject):
         worker = JobWorker(lambda progress: run_job(db_path, job_id, progress))
         # Bound methods: Qt queues these calls onto the GUI thread.
         worker.progressed.connect(self._on_progress)
+        worker.previewed.connect(self._on_preview)
         worker.succeeded.connect(self._on_succeeded)
         worker.failed.connect(self._on_failed)
         worker.cancelled.connect(self._on_cancelled)
@@ -118,6 +121,10 @@ class JobQueue(QObject):
             view = self.jobs[self._running[0]]
             view.done, view.total, view.message = done, total, message
             self.changed.emit(view.id)
+
+    def _on_preview(self, frames, caption: str) -> None:
+        if self._running:
+            self.previewed.emit(self._running[0], frames, caption)
 
     def _on_succeeded(self, result) -> None:
         self._end("done", result=result)

@@ -30,6 +30,10 @@ ITEM_COLUMNS = ("thumbnail_path", "licence", "path", "duration_s")
 # After the first paint, load torch and the encoder in the background: importing them holds
 # Python's GIL for a moment, better spent now than in the middle of the operator's first job.
 WARM_UP_DELAY_MS = 300
+# The diffusion job kinds and which of the Users dock's options each takes.
+DIFFUSION_OPTIONS = {"revise": ("signal", "strength", "steps"), "create": ("signal", "steps"),
+                     "thumbnail-gen": ("steps",)}
+CHECKED_KINDS = ("preview", "style", *DIFFUSION_OPTIONS)   # fidelity checks follow these
 
 
 class MainWindow(QMainWindow):
@@ -113,6 +117,13 @@ class MainWindow(QMainWindow):
         self._action(generate, "&Personalized thumbnail and clip", self.request_preview)
         self._action(generate, "&Evaluate personalization (Cosine@K, PS@K)", self.evaluate)
         self._action(generate, "&Train recommender (MMGCN)", self.train_recommender)
+        generate.addSeparator()
+        self._action(generate, "&Revise item for the user (diffusion)", self.request_revision,
+                     "Ctrl+Shift+R")
+        self._action(generate, "&Create a video from the instruction (diffusion)",
+                     self.request_creation, "Ctrl+Shift+N")
+        self._action(generate, "Generate a t&humbnail for the user (diffusion)",
+                     self.request_thumbnail_gen, "Ctrl+Shift+T")
         view = self.menuBar().addMenu("&View")
         self._action(view, "&Filter corpus", self.corpus.search.setFocus, "Ctrl+F")
         for dock in self._docks.values():
@@ -151,6 +162,9 @@ class MainWindow(QMainWindow):
         self.corpus.item_selected.connect(self.state.set_item)
         self.users.user_selected.connect(self.state.set_user)
         self.users.instruction_sent.connect(self.save_instruction)
+        self.users.revise_requested.connect(self.request_revision)
+        self.users.create_requested.connect(self.request_creation)
+        self.users.thumbnail_requested.connect(self.request_thumbnail_gen)
         self.review.generation_selected.connect(self.state.set_generation)
         self.review.decision_requested.connect(self.decide)
         self.review.export_requested.connect(self.export_generation)
@@ -161,6 +175,7 @@ class MainWindow(QMainWindow):
         self.state.generation_changed.connect(self._on_generation)
         self.queue.changed.connect(self._on_job_changed)
         self.queue.finished.connect(self._on_job_finished)
+        self.queue.previewed.connect(self._on_job_preview)
 
     def _warm_up(self) -> None:
         encoder = self.state.encoder
@@ -279,9 +294,31 @@ class MainWindow(QMainWindow):
         self.queue.submit("style", {"user_id": self.state.user_id or None,
                                     "item_id": self.state.item_id, "style": style})
 
+    def request_revision(self) -> None:
+        if not (self.state.user_id and self.state.item_id):
+            self.notify("Revise", "Select a user and an item first.")
+            return
+        self._submit_diffusion("revise", item_id=self.state.item_id)
+
+    def request_creation(self) -> None:
+        """A new video from the instruction (the box's text, else the last one sent)."""
+        self._submit_diffusion("create", instruction=self.users.instruction_text())
+
+    def request_thumbnail_gen(self) -> None:
+        if not (self.state.user_id and self.state.item_id):
+            self.notify("Generate thumbnail", "Select a user and an item first.")
+            return
+        self._submit_diffusion("thumbnail-gen", item_id=self.state.item_id)
+
+    def _submit_diffusion(self, kind: str, **params) -> str:
+        """Every parameter goes into the job, so that a retry reproduces the generation."""
+        options = self.users.diffusion_options(DIFFUSION_OPTIONS[kind])
+        return self.queue.submit(kind, {"user_id": self.state.user_id or None,
+                                        "spec": self.state.encoder, **params, **options})
+
     def save_instruction(self, text: str) -> None:
-        """Ask the instructor; an explicit style request with everything it needs starts the
-        style job right away."""
+        """Ask the instructor; an explicit request for a style, a revision or a new video with
+        everything it needs starts its job right away."""
         if not self.state.user_id:
             self.notify("Instruction", "Select a user first.")
             return
@@ -351,7 +388,7 @@ class MainWindow(QMainWindow):
         elif state == "done" and job.kind == "export":
             self._report_export(job.result)
         elif state == "done" and job.kind == "instruct":
-            self._on_instruction(job.result)
+            self._on_instruction(job.result, job.params)
         elif state == "done" and job.kind == "train-recommender":
             mmgcn = job.result["MMGCN"]
             self.notify("Recommender trained", f"MMGCN on held-out likes: recall@10 "
@@ -368,8 +405,11 @@ class MainWindow(QMainWindow):
             box.setDetailedText(format_report(job.result))
         if job.kind in ("demo", "import", "index", "export"):
             self.reload()
+        elif job.kind in DIFFUSION_OPTIONS:
+            self._show_diffusion_result(job, state)
         elif job.kind in ("preview", "style"):
             self.refresh_preview()
+        if job.kind in CHECKED_KINDS and state == "done":
             self.refresh_review()
             made = job.result if isinstance(job.result, list) else [job.result]
             self.queue.submit("check", {"generation_ids": [g["generation_id"] for g in made]})
@@ -377,13 +417,40 @@ class MainWindow(QMainWindow):
             self._on_generation(self.state.generation_id)
         self.job_ended.emit(job.title, state)
 
-    def _on_instruction(self, response: dict) -> None:
+    def _on_instruction(self, response: dict, asked: dict) -> None:
+        """`asked`: the instruct job's parameters (the user and the text)."""
         self.users.show_answer(response)
+        if response["decision"] != "generate" or response["question"]:
+            return
+        intent, item_id, user_id = response["intent"], response["item_id"], asked["user_id"]
         style = response["parameters"].get("style")
-        if (response["decision"] == "generate" and response["intent"] == "style" and style
-                and response["item_id"] and not response["question"]):
-            self.queue.submit("style", {"user_id": self.state.user_id,
-                                        "item_id": response["item_id"], "style": style})
+        if intent == "style" and style and item_id:
+            self.queue.submit("style", {"user_id": user_id, "item_id": item_id, "style": style})
+        elif intent == "revise" and item_id:
+            self._submit_diffusion("revise", user_id=user_id, item_id=item_id,
+                                   instruction=asked["text"])
+        elif intent == "create":
+            self._submit_diffusion("create", user_id=user_id, instruction=asked["text"])
+
+    def _on_job_preview(self, job_id: str, frames, caption: str) -> None:
+        """A revise or create job finished a block: show it where its result will play."""
+        job = self.queue.jobs[job_id]
+        if job.kind == "create" or job.params.get("item_id") == self.state.item_id:
+            self.preview.show_block(job.kind, frames, caption)
+
+    def _show_diffusion_result(self, job, state: str) -> None:
+        """A revision or thumbnail beside its source, a created video alone; playing."""
+        if job.kind == "thumbnail-gen":
+            self.refresh_preview()
+        elif state != "done":       # replace the partial result that was showing
+            self.preview.personal_clip.set_source(None, None, f"{job.title}: {state}")
+            self.refresh_preview()
+        elif job.kind == "create":
+            self.preview.show_creation(job.result)
+            self.preview.play_from_start()
+        elif job.params["item_id"] == self.state.item_id:
+            self.refresh_preview()
+            self.preview.play_from_start()
 
     def _report_export(self, result: dict) -> None:
         files = "\n".join(e["file"] for e in result["exported"])

@@ -2,8 +2,10 @@
 thumbnail next to thumbnail, the clip's range on the timeline, video beside video."""
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QImage, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QVBoxLayout, QWidget)
 
@@ -13,12 +15,50 @@ from desktop.timeline import ClipTimeline
 from desktop.video_view import LockedPlayback, VideoView
 
 
-def _score_text(task: str, scores: dict) -> str:
+# The captions of the views, by the task whose output they show.
+THUMB_TASKS = {"thumbnail": "Personalized thumbnail", "thumbnail-gen": "Generated thumbnail (diffusion)"}
+VIDEO_TASKS = {"clip": "Personalized clip", "style": "Style", "revise": "Revision (diffusion)"}
+DIFFUSION_VERBS = {"revise": "Revising", "create": "Creating"}
+
+
+def _score_text(task: str, generation: dict) -> str:
+    scores = generation.get("scores") or {}
     if "cosine" in scores:
         return f"{task} cosine {scores['cosine']:.3f}"
     if "flicker" in scores:
         return f"{task} flicker {scores['flicker']:.1f} (source {scores['source_flicker']:.1f})"
+    if task in ("revise", "thumbnail-gen"):
+        return f"{task} ({_diffusion_text(generation)})"
     return task
+
+
+def _diffusion_text(generation: dict) -> str:
+    """The settings a diffusion generation was made with, in a few words."""
+    params = generation.get("params") or generation
+    parts = [params.get("signal"), params.get("instruction") and f"“{params['instruction']}”",
+             params.get("strength") not in (None, 1.0) and f"strength {params['strength']}",
+             params.get("steps") and f"{params['steps']} {params.get('sampler', '')} steps"]
+    return ", ".join(str(p) for p in parts if p)
+
+
+def _video_caption(video: dict) -> str:
+    if video["task"] == "style":
+        return f"Style: {PRESETS[video['params']['style']].label}"
+    if video["task"] == "revise":
+        return f"Revision: {video['params']['signal']}, strength {video['params']['strength']}"
+    return VIDEO_TASKS[video["task"]]
+
+
+def _latest(outputs: dict, tasks: dict) -> dict | None:
+    return max((outputs[t] for t in tasks if t in outputs), key=lambda g: g["created_at"],
+               default=None)
+
+
+def _qimage(frame) -> QImage:
+    """An H x W x 3 RGB uint8 array as a QImage that owns its pixels."""
+    height, width = frame.shape[:2]
+    data = frame.copy(order="C")
+    return QImage(data.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
 
 
 class PreviewPanel(QWidget):
@@ -36,8 +76,9 @@ class PreviewPanel(QWidget):
         self.personal_clip = VideoView("Personalized clip")
         self.playback = LockedPlayback(self.personal_clip, self.original_video)
         self.personal_clip.position_changed.connect(self._on_clip_position)
-        self.generate = QPushButton("Personalize for this user  (Ctrl+G)")
+        self.generate = QPushButton("Personalize  (Ctrl+G)")
         self.generate.setShortcut(QKeySequence("Ctrl+G"))
+        self.generate.setToolTip("Personalized thumbnail and clip of this item for this user")
         self.generate.clicked.connect(self.preview_requested)
         self.style = QComboBox()
         for name, preset in PRESETS.items():
@@ -46,7 +87,7 @@ class PreviewPanel(QWidget):
         self.restyle = QPushButton("Restyle  (Ctrl+T)")
         self.restyle.setShortcut(QKeySequence("Ctrl+T"))
         self.restyle.clicked.connect(lambda: self.style_requested.emit(self.style.currentData()))
-        self.play = QPushButton("Play side by side  (Space)")
+        self.play = QPushButton("Play both  (Space)")
         self.play.setShortcut(QKeySequence(Qt.Key.Key_Space))
         self.play.clicked.connect(self._toggle)
         grid = QGridLayout()
@@ -70,41 +111,73 @@ class PreviewPanel(QWidget):
 
     def show_item(self, item: dict | None, user_id: str, segments: list, outputs: dict) -> None:
         """`outputs` maps task to the latest generation for this user and item."""
+        self._show_source(True)
         self.has_outputs = bool(outputs)
         if item is None:
             self.header.setText("Select a user and an item.")
             return
         who = f"for <b>{user_id}</b>" if user_id else "(no user selected)"
-        scores = "  ·  ".join(_score_text(task, g["scores"]) for task, g in outputs.items())
+        scores = escape("  ·  ".join(_score_text(task, g) for task, g in outputs.items()))
         self.header.setText(f"<b>{item['title']}</b> <span style='color:gray'>{item['id']}</span> "
                             f"{who}<br>{scores or 'Not personalized yet: press Ctrl+G.'}")
         self.original_thumb.set_poster(item.get("thumbnail_path"))
         self.original_video.set_source(item["path"], item.get("thumbnail_path"))
         self.timeline.set_video(item.get("duration_s") or 0.0, segments)
-        thumb = outputs.get("thumbnail")
+        thumb = _latest(outputs, THUMB_TASKS)
+        self.personal_thumb.caption = THUMB_TASKS.get(thumb["task"] if thumb else "thumbnail")
         self.personal_thumb.set_poster(thumb["output_path"] if thumb else None,
                                        "" if thumb else "not generated yet")
-        video = max((outputs[t] for t in ("clip", "style") if t in outputs),
-                    key=lambda g: g["created_at"], default=None)
+        video = _latest(outputs, VIDEO_TASKS)
+        self.clip_start = video["params"]["start_s"] if video and video["task"] == "clip" else 0.0
+        self.playback.offset_ms = int(self.clip_start * 1000)
         if video is None:
-            self.personal_clip.caption = "Personalized clip"
+            self.personal_clip.caption = VIDEO_TASKS["clip"]
             self.personal_clip.set_source(None, None, "not generated yet")
-        elif video["task"] == "clip":
-            self.clip_start = video["params"]["start_s"]
-            self.playback.offset_ms = int(self.clip_start * 1000)
+            return
+        if video["task"] == "clip":
             self.timeline.set_clip(video["params"]["start_s"], video["params"]["end_s"])
-            self.personal_clip.caption = "Personalized clip"
-            self.personal_clip.set_source(video["output_path"],
-                                          thumb["output_path"] if thumb else None)
-        else:
-            self.clip_start = 0.0
-            self.playback.offset_ms = 0
-            self.personal_clip.caption = f"Style: {PRESETS[video['params']['style']].label}"
-            self.personal_clip.set_source(video["output_path"], item.get("thumbnail_path"))
+        self.personal_clip.caption = _video_caption(video)
+        poster = thumb["output_path"] if thumb and video["task"] == "clip" else item.get("thumbnail_path")
+        self.personal_clip.set_source(video["output_path"], poster)
+
+    def show_creation(self, generation: dict) -> None:
+        """A created video has no source: it plays alone."""
+        self._show_source(False)
+        self.has_outputs = True
+        who = f"for <b>{generation['user_id']}</b>" if generation.get("user_id") else ""
+        self.header.setText(f"<b>Created</b> {who} <span style='color:gray'>"
+                            f"{generation['generation_id']}</span><br>"
+                            f"{escape(_diffusion_text(generation))}")
+        self.clip_start, self.playback.offset_ms = 0.0, 0
+        self.original_video.set_source(None)
+        self.personal_clip.caption = "Created video"
+        self.personal_clip.set_source(generation["output_path"])
+
+    def show_block(self, task: str, frames, caption: str) -> None:
+        """The latest finished block of a running revise or create job, looping in the
+        result's place (beside the source for a revision, alone for a creation)."""
+        if task == "create":
+            self._show_source(False)
+            self.header.setText("<b>Creating a new video…</b>")
+        self.personal_clip.caption = f"{DIFFUSION_VERBS[task]}… {caption}"
+        self.personal_clip.show_loop([_qimage(frame) for frame in frames])
+
+    def play_from_start(self) -> None:
+        """Play the result (and its source) from the start."""
+        for view in (self.personal_clip, self.original_video):
+            if view.player is not None:
+                view.player.setPosition(0)
+        if not self.playback.playing():
+            self._toggle()
+
+    def _show_source(self, visible: bool) -> None:
+        for widget in (self.original_thumb, self.personal_thumb, self.original_video,
+                       self.timeline):
+            widget.setVisible(visible)
 
     def _toggle(self) -> None:
         playing = self.playback.toggle()
-        self.play.setText(("Pause" if playing else "Play side by side") + "  (Space)")
+        self.play.setText(("Pause" if playing else "Play both") + "  (Space)")
 
     def _on_clip_position(self, ms: int) -> None:
         self.timeline.set_position(self.clip_start + ms / 1000)

@@ -1,18 +1,26 @@
-"""The Users dock: a searchable list of users, the selected user's profile and history, and
-the instruction box."""
+"""The Users dock: a searchable list of users, the selected user's profile and history, the
+instruction box, and the diffusion tasks (revise, create, generate a thumbnail) for the user."""
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
 
 FEEDBACK_MARKS = {"like": "♥ liked", "dislike": "✕ disliked"}
+# The user signals of core.diffusion.service.SIGNALS (importing it loads torch), with labels.
+SIGNAL_CHOICES = (("User_Hist", "the mean of the user's liked thumbnails"),
+                  ("User_Emb", "the user's embedding in the trained recommender"),
+                  ("both", "User_Hist and User_Emb"), ("none", "no user signal (unconditional)"))
 
 
 class UsersDock(QWidget):
     user_selected = Signal(str)
     instruction_sent = Signal(str)
+    revise_requested = Signal()
+    create_requested = Signal()
+    thumbnail_requested = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -34,6 +42,7 @@ class UsersDock(QWidget):
         self.history.setMovement(QListWidget.Movement.Static)
         self.instruction = QLineEdit(placeholderText="Instruction, e.g. “only the part with the red star”")
         self.send = QPushButton("Send")
+        self.last_instruction = ""
         self.answer = QLabel("")
         self.answer.setWordWrap(True)
         self.answer.setTextFormat(Qt.TextFormat.RichText)
@@ -51,6 +60,57 @@ class UsersDock(QWidget):
         row.addWidget(self.send)
         layout.addLayout(row)
         layout.addWidget(self.answer)
+        layout.addWidget(self._diffusion_box())
+
+    def _diffusion_box(self) -> QWidget:
+        """Signal, strength and steps, and one button per diffusion task (the shortcuts are
+        the Generate menu's)."""
+        self.signal = QComboBox()
+        for n, (name, meaning) in enumerate(SIGNAL_CHOICES):
+            self.signal.addItem(name, name)
+            self.signal.setItemData(n, meaning, Qt.ItemDataRole.ToolTipRole)
+        self.signal.setToolTip("Which of the user's signals steers the model")
+        # 0 stands for the service's default strength and steps.
+        self.strength = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.05, decimals=2,
+                                       prefix="strength ", specialValueText="strength: default")
+        self.strength.setToolTip("Revision strength: how far the revision may depart from the source")
+        self.steps = QSpinBox(minimum=0, maximum=1000, prefix="steps ",
+                              specialValueText="steps: default")
+        self.steps.setToolTip("Denoising steps")
+        self.revise_button = QPushButton("AI revise")
+        self.revise_button.setToolTip("Revise the selected item toward this user's taste "
+                                      "(Ctrl+Shift+R)")
+        self.create_button = QPushButton("AI create")
+        self.create_button.setToolTip("Create a new video from the instruction text and the "
+                                      "user's signal (Ctrl+Shift+N)")
+        self.thumbnail_button = QPushButton("AI thumbnail")
+        self.thumbnail_button.setToolTip("Generate a thumbnail of the selected item for this user "
+                                         "(Ctrl+Shift+T)")
+        self.revise_button.clicked.connect(self.revise_requested)
+        self.create_button.clicked.connect(self.create_requested)
+        self.thumbnail_button.clicked.connect(self.thumbnail_requested)
+        box = QWidget()    # no frame or title: the dock must fit a 950-pixel-high screen
+        box.setToolTip("The diffusion models (Generate menu: Ctrl+Shift+R, N, T)")
+        grid = QGridLayout(box)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for column, widget in enumerate((self.signal, self.strength, self.steps)):
+            grid.addWidget(widget, 0, column)
+        for column, button in enumerate((self.revise_button, self.create_button,
+                                         self.thumbnail_button)):
+            grid.addWidget(button, 1, column)
+        return box
+
+    def diffusion_options(self, names: tuple[str, ...]) -> dict:
+        """Those of signal, strength and steps that a task takes; strength and steps only
+        where the operator set them (otherwise the service's defaults apply)."""
+        options = {"signal": self.signal.currentData(),
+                   "strength": round(self.strength.value(), 2) or None,
+                   "steps": self.steps.value() or None}
+        return {k: v for k, v in options.items() if k in names and v is not None}
+
+    def instruction_text(self) -> str:
+        """The text in the instruction box, else the instruction sent last."""
+        return self.instruction.text().strip() or self.last_instruction
 
     def set_users(self, users: list[dict]) -> None:
         current = self.current_user()
@@ -117,5 +177,6 @@ class UsersDock(QWidget):
     def _send(self) -> None:
         text = self.instruction.text().strip()
         if text:
+            self.last_instruction = text
             self.instruction_sent.emit(text)
             self.instruction.clear()

@@ -3,7 +3,7 @@ widget paints the sink's latest frame (QVideoWidget.grab() is blank offscreen). 
 can be locked together for side-by-side comparison."""
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QRect, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -26,6 +26,10 @@ class VideoView(QWidget):
         self.frame = QImage()
         self.note = ""
         self.player = None
+        self.loop: list[QImage] = []       # frames shown in a loop (a partial result)
+        self._loop_index = 0
+        self._loop_timer = QTimer(self)
+        self._loop_timer.timeout.connect(self._next_loop_frame)
         self.setMinimumSize(QSize(200, 150))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         if playable and QMediaPlayer is not None:
@@ -37,6 +41,7 @@ class VideoView(QWidget):
             self.player.errorOccurred.connect(self._on_error)
 
     def set_source(self, path: str | None, poster: str | None = None, note: str = "") -> None:
+        self._stop_loop()
         self.poster = QPixmap(poster) if poster else QPixmap()
         self.frame = QImage()
         self.note = note
@@ -49,6 +54,25 @@ class VideoView(QWidget):
 
     def set_poster(self, image_path: str | None, note: str = "") -> None:
         self.set_source(None, image_path, note)
+
+    def show_loop(self, frames: list[QImage], fps: float = 8.0) -> None:
+        """Play a few frames over and over in place of the player (e.g. the latest finished
+        block of a diffusion sample), scaled up to the view."""
+        self.set_source(None)
+        self.loop, self._loop_index = frames, 0
+        self.frame = frames[0] if frames else QImage()
+        if len(frames) > 1:
+            self._loop_timer.start(max(1, int(1000 / fps)))
+        self.update()
+
+    def _next_loop_frame(self) -> None:
+        self._loop_index = (self._loop_index + 1) % len(self.loop)
+        self.frame = self.loop[self._loop_index]
+        self.update()
+
+    def _stop_loop(self) -> None:
+        self._loop_timer.stop()
+        self.loop = []
 
     def _on_error(self, _error, text: str) -> None:
         self.note = text
@@ -77,8 +101,10 @@ class VideoView(QWidget):
             target.moveCenter(area.center())
             painter.drawImage(target, scaled)
         painter.setPen(QColor(235, 235, 235))
+        caption = painter.fontMetrics().elidedText(self.caption, Qt.TextElideMode.ElideRight,
+                                                   self.width() - 12)
         painter.drawText(QRect(6, 2, self.width() - 12, caption_h - 2),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.caption)
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, caption)
         if self.note:
             painter.drawText(area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.note)
 
@@ -101,12 +127,16 @@ class LockedPlayback:
         if abs(player.position() - target) > self.TOLERANCE_MS:
             player.setPosition(target)
 
+    def playing(self) -> bool:
+        player = self.leader.player
+        return player is not None and player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
+
     def toggle(self) -> bool:
         """Play both from the start of the comparison, or pause both; returns playing."""
         leader, follower = self.leader.player, self.follower.player
         if leader is None:
             return False
-        if leader.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
+        if self.playing():
             leader.pause()
             if follower is not None:
                 follower.pause()

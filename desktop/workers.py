@@ -15,6 +15,7 @@ from core.progress import CallbackProgress, Progress
 
 class JobWorker(QObject):
     progressed = Signal(int, int, str)
+    previewed = Signal(object, str)     # N x H x W x 3 uint8 frames, caption
     succeeded = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
@@ -23,7 +24,7 @@ class JobWorker(QObject):
     def __init__(self, fn: Callable[[Progress], Any]) -> None:
         super().__init__()
         self._fn = fn
-        self.progress = CallbackProgress(self.progressed.emit)
+        self.progress = CallbackProgress(self.progressed.emit, self.previewed.emit)
 
     @Slot()
     def run(self) -> None:

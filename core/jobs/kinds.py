@@ -68,16 +68,10 @@ def _check(store: Store, params: dict, progress: Progress):
 
 def _preview(store: Store, params: dict, progress: Progress):
     """The personalized thumbnail and clip of one item for one user, as reviewable outputs."""
-    from core.editor.history import liked_items
     from core.editor.service import generate_personalized
-    from core.encoders import load_encoder
-    from core.encoders.indexing import index_corpus
 
-    # Index what this preview needs (the item and the user's likes) if a full index has not.
-    needed = [params["item_id"], *liked_items(store, params["user_id"])]
     progress.update(0, 3, "indexing what the preview needs")
-    index_corpus(store, load_encoder(params.get("spec")), progress=progress.silent_child(),
-                 only=needed)
+    _index_needed(store, params.get("spec"), params["user_id"], [params["item_id"]], progress)
     results = []
     for done, task in enumerate(("thumbnail", "clip")):
         progress.update(done + 1, 3, f"personalized {task}")
@@ -86,6 +80,41 @@ def _preview(store: Store, params: dict, progress: Progress):
                                              **params))
     progress.update(3, 3, "done")
     return results
+
+
+def _index_needed(store: Store, spec: str | None, user_id: str | None, item_ids: list[str],
+                  progress: Progress) -> None:
+    """Index the items and the user's likes that a generation needs, if a full index has not."""
+    from core.editor.history import liked_items
+    from core.encoders import load_encoder
+    from core.encoders.indexing import index_corpus
+
+    needed = [*item_ids, *(liked_items(store, user_id) if user_id else [])]
+    if needed:
+        index_corpus(store, load_encoder(spec), progress=progress.silent_child(), only=needed)
+
+
+def _block_previews(progress: Progress):
+    """The diffusion service's on_block callback: each finished block becomes a preview."""
+    def on_block(done: int, total: int, frames) -> None:
+        progress.preview(frames, f"block {done} of {total}")
+    return on_block
+
+
+def _diffusion(function_name: str, item_needed: bool, per_block: bool) -> JobFunction:
+    """A job kind for one of the diffusion tasks: every parameter travels in the job (so a
+    retry reproduces it) except `spec`, the encoder used to index what the task needs."""
+    def run(store: Store, params: dict, progress: Progress):
+        from core.diffusion import service
+
+        params = dict(params)
+        spec = params.pop("spec", None)
+        progress.update(0, 1, "indexing what the generation needs")
+        _index_needed(store, spec, params.get("user_id"),
+                      [params["item_id"]] if item_needed else [], progress)
+        extra = {"on_block": _block_previews(progress)} if per_block else {}
+        return getattr(service, function_name)(store, progress=progress, **extra, **params)
+    return run
 
 
 def _evaluate(store: Store, params: dict, progress: Progress):
@@ -125,6 +154,9 @@ JOB_KINDS: dict[str, JobFunction] = {
     "generate": _generate,
     "preview": _preview,
     "style": _style,
+    "revise": _diffusion("generate_revision", item_needed=False, per_block=True),
+    "create": _diffusion("generate_creation", item_needed=False, per_block=True),
+    "thumbnail-gen": _diffusion("generate_thumbnail_image", item_needed=True, per_block=False),
     "instruct": _instruct,
     "check": _check,
     "evaluate": _evaluate,

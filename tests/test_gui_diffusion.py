@@ -1,0 +1,181 @@
+"""The diffusion tasks in the main window, offscreen: revise from the instruction box with
+per-block previews and the result beside its source, a generated thumbnail, and a create job
+cancelled between denoising steps. Tiny models trained in the fixture keep it fast."""
+import shutil
+import time
+
+import pytest
+
+pytest.importorskip("PySide6")
+from PySide6.QtCore import QObject  # noqa: E402
+from PySide6.QtGui import QAction  # noqa: E402
+from PySide6.QtWidgets import QAbstractButton  # noqa: E402
+
+from core.paths import media_dir  # noqa: E402
+from core.store import open_store  # noqa: E402
+from desktop.main_window import MainWindow  # noqa: E402
+from test_gui import no_leaked_threads  # noqa: E402,F401 - autouse: no job thread outlives a test
+
+pytestmark = pytest.mark.gui
+USER, ITEM = "u0001", "demo-0002"
+
+
+@pytest.fixture(scope="module")
+def trained_corpus(small_demo, tmp_path_factory):
+    """The small demo, indexed, with tiny video and thumbnail models as the corpus's own."""
+    from core.diffusion.models import train_thumbnail_model, train_video_model
+    from core.diffusion.trainer import TrainSettings
+    from core.encoders import load_encoder
+    from core.encoders.indexing import index_corpus
+    from test_diffusion import TINY_THUMB, TINY_VIDEO
+
+    db = tmp_path_factory.mktemp("gui_diffusion") / "corpus.db"
+    _copy_db(small_demo, db)
+    models = media_dir(db) / "models"
+    settings = TrainSettings(steps=2, batch=2, checkpoint_every=2)
+    with open_store(db) as store:
+        index_corpus(store, load_encoder("bundled"), n_frames=8)
+        train_video_model(store, models, settings, config=TINY_VIDEO)
+        train_thumbnail_model(store, models, settings, config=TINY_THUMB)
+    return db
+
+
+@pytest.fixture
+def corpus(trained_corpus, tmp_path):
+    db = tmp_path / "corpus.db"
+    _copy_db(trained_corpus, db)
+    shutil.copytree(media_dir(trained_corpus) / "models", media_dir(db) / "models")
+    return db
+
+
+@pytest.fixture
+def window(qtbot, corpus):
+    """The main window on the corpus, shown and warmed up; closing it joins its job threads."""
+    window = MainWindow(corpus, build_demo_if_empty=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.is_warm, timeout=60000)
+    yield window
+    window.close()
+
+
+def _copy_db(source, target):
+    with open_store(source) as store:     # fold the WAL in so that a file copy is complete
+        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(source, target)
+
+
+class PreviewRecorder(QObject):
+    """What the preview showed at each per-block preview signal."""
+
+    def __init__(self, window):
+        super().__init__()
+        self.window, self.seen = window, []
+        window.queue.previewed.connect(self.record)
+
+    def record(self, job_id, frames, caption):
+        clip = self.window.preview.personal_clip
+        self.seen.append({"kind": self.window.queue.jobs[job_id].kind, "shape": frames.shape,
+                          "caption": caption, "shown": clip.caption, "loop": len(clip.loop),
+                          "source_visible": self.window.preview.original_video.isVisible(),
+                          "at": time.monotonic()})
+
+
+def _latest_generation(db, task):
+    with open_store(db) as store:
+        from core.store.corpus import list_generations
+
+        return next(g for g in list_generations(store, USER) if g["task"] == task)
+
+
+def _wait_for(qtbot, window, title):
+    with qtbot.waitSignal(window.job_ended, timeout=120000,
+                          check_params_cb=lambda t, _state: t == title) as ended:
+        pass
+    return ended.args[1]
+
+
+def test_instruction_revises_with_block_previews_then_plays_beside_the_source(
+        qtbot, window, corpus):
+    recorder = PreviewRecorder(window)
+    window.users.select(USER)
+    window.corpus.select_item(ITEM)
+    window.users.steps.setValue(2)
+    window.users.instruction.setText("make it brighter")
+    window.users.send.click()
+    assert _wait_for(qtbot, window, "Instruction") == "done"
+    assert "revise" in window.users.answer.text()
+    assert _wait_for(qtbot, window, "Revise (diffusion)") == "done"
+    blocks = [s for s in recorder.seen if s["kind"] == "revise"]
+    assert blocks and blocks[0]["caption"].startswith("block 1 of ")
+    assert blocks[0]["shape"][1:] == (64, 64, 3) and blocks[0]["loop"] == blocks[0]["shape"][0]
+    assert blocks[0]["shown"].startswith("Revising") and blocks[0]["source_visible"]
+    generation = _latest_generation(corpus, "revise")
+    assert generation["params"]["instruction"] == "make it brighter"
+    assert generation["params"]["steps"] == 2 and generation["params"]["signal"] == "User_Hist"
+    preview = window.preview
+    assert preview.personal_clip.caption == "Revision: User_Hist, strength 0.6"
+    assert preview.original_video.isVisible()
+    if preview.personal_clip.player is not None:
+        assert preview.personal_clip.player.source().toLocalFile() == generation["output_path"]
+        assert preview.original_video.player.source().toLocalFile().endswith(".mp4")
+    assert "revise (User_Hist" in preview.header.text()
+    assert _wait_for(qtbot, window, "Fidelity checks") == "done"
+    assert any("revise" in window.review.list.item(r).text()
+               for r in range(window.review.list.count()))
+
+    window.users.thumbnail_button.click()
+    assert _wait_for(qtbot, window, "Generate thumbnail (diffusion)") == "done"
+    assert preview.personal_thumb.caption == "Generated thumbnail (diffusion)"
+    assert not preview.personal_thumb.poster.isNull()
+    assert _wait_for(qtbot, window, "Fidelity checks") == "done"
+
+    window.users.instruction.setText("a blue square in the snow")
+    window.users.create_button.click()
+    assert _wait_for(qtbot, window, "Create video (diffusion)") == "done"
+    created = _latest_generation(corpus, "create")
+    assert created["item_id"] is None and created["params"]["instruction"] == "a blue square in the snow"
+    assert preview.personal_clip.caption == "Created video" and "Created" in preview.header.text()
+    assert not preview.original_video.isVisible()                       # a creation plays alone
+    assert _wait_for(qtbot, window, "Fidelity checks") == "done"
+    window.corpus.select_item("demo-0003")                              # back to source beside result
+    assert preview.original_video.isVisible()
+
+
+def test_cancel_stops_a_create_job_between_denoising_steps(qtbot, window, corpus):
+    recorder = PreviewRecorder(window)
+    window.users.select(USER)
+    window.users.steps.setValue(60)          # 8 blocks of 60 steps: many seconds of work
+    window.users.instruction.setText("a red circle in a forest")
+    create = next(a for a in window.findChildren(QAction) if a.shortcut().toString() == "Ctrl+Shift+N")
+    create.trigger()
+    qtbot.waitUntil(lambda: bool(recorder.seen), timeout=120000)     # block 1 done: denoising runs
+    assert recorder.seen[0]["shown"].startswith("Creating") and not recorder.seen[0]["source_visible"]
+    job_id = window.queue.running_id
+    started = time.monotonic()
+    with qtbot.waitSignal(window.job_ended, timeout=5000) as ended:
+        window.jobs.table.selectRow(window.jobs.model.order.index(job_id))
+        window.jobs.cancel_selected()
+    took = time.monotonic() - started
+    print(f"create job cancelled after {took * 1000:.0f} ms")
+    assert ended.args == ["Create video (diffusion)", "cancelled"]
+    assert took < 1.0
+    assert len(recorder.seen) < 8
+    with open_store(corpus) as store:
+        assert store.conn.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()[0] \
+            == "cancelled"
+        assert store.conn.execute("SELECT COUNT(*) FROM generations WHERE task = 'create'"
+                                  ).fetchone()[0] == 0
+    assert window.preview.personal_clip.note.endswith("cancelled")
+
+
+def test_signal_choices_and_shortcuts(window):
+    from core.diffusion.service import SIGNALS
+    from desktop.users_dock import SIGNAL_CHOICES
+
+    assert tuple(name for name, _label in SIGNAL_CHOICES) == SIGNALS
+    shortcuts = [a.shortcut().toString() for a in window.findChildren(QAction)]
+    shortcuts += [b.shortcut().toString() for b in window.findChildren(QAbstractButton)]
+    shortcuts = [s for s in shortcuts if s]
+    assert {"Ctrl+Shift+R", "Ctrl+Shift+N", "Ctrl+Shift+T"} <= set(shortcuts)
+    assert len(shortcuts) == len(set(shortcuts)), sorted(shortcuts)
