@@ -182,6 +182,24 @@ def test_a_real_clip_revises_end_to_end_with_its_duration(trained, shared_media,
     assert min(out.width, out.height) == 256 and abs(out.width / out.height - 1280 / 720) < 0.02
 
 
+class StandInI3D(torch.nn.Module):
+    """A locally made network with the TorchScript I3D's calling convention (real I3D weights
+    cannot be fetched here): per-frame channel means as features."""
+
+    def forward(self, videos: torch.Tensor, rescale: bool = False, resize: bool = False,
+                return_features: bool = True) -> torch.Tensor:
+        assert videos.shape[-1] == 224
+        return videos.mean(dim=(3, 4)).flatten(1)
+
+
+def test_i3d_file_that_is_not_torchscript_is_refused(tmp_path):
+    from core.evaluation.i3d import load_i3d
+
+    (tmp_path / "i3d.pt").write_bytes(b"not a network")
+    with pytest.raises(InputError, match="not a TorchScript I3D"):
+        load_i3d(tmp_path / "i3d.pt")
+
+
 def test_generate_cli_and_evaluate_report_shape(trained):
     from core.editor.service import resolve_model_id
     from core.evaluation.generative import evaluate_generative, frechet_distance
@@ -206,11 +224,15 @@ def test_generate_cli_and_evaluate_report_shape(trained):
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy(trained["video"], target / "video.safetensors")
     shutil.copy(trained["thumbnail"], target / "thumbnail.safetensors")
+    i3d = torch.jit.script(StandInI3D())
+    i3d.save(str(target / "i3d.pt"))
     with open_store(trained["db"]) as store:
-        report = evaluate_generative(store, encoder_id, ks=(2,), users=2, steps=2, clip_frames=4)
+        report = evaluate_generative(store, encoder_id, ks=(2,), users=2, steps=2, clip_frames=4,
+                                     i3d=str(target / "i3d.pt"))
     assert set(report["revision"]["heldout"]) >= {"Original", "Unconditional", "User_Hist"}
     assert report["revision"]["heldout"]["Original"]["cosine@2"] is not None
     assert "User_Hist" in report["creation"]["frechet"]
+    assert set(report["revision"]["fvd_i3d"]) == set(report["revision"]["frechet"])
     assert set(report["thumbnail_generation"]["heldout"]) == {"Generated", "Unconditional", "CLIP",
                                                               "Original"}
     rng = np.random.default_rng(0)

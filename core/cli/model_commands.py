@@ -86,6 +86,15 @@ def register_editor(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--clip-len", type=_positive, default=8)
     p.add_argument("--model", default="bundled")
+    p.add_argument("--generative", choices=("auto", "skip"), default="auto",
+                   help="also evaluate revision, creation and thumbnail generation with the "
+                        "diffusion models (default: auto, skipped where no model exists)")
+    p.add_argument("--generative-users", type=_positive, default=24,
+                   help="users drawn for the diffusion tasks (each is K generations per method)")
+    p.add_argument("--generative-steps", type=_positive, default=10,
+                   help="sampler steps for the diffusion tasks")
+    p.add_argument("--i3d", default=None, metavar="PATH",
+                   help="TorchScript I3D network: adds I3D FVD to revision and creation")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_evaluate)
 
@@ -207,8 +216,15 @@ def cmd_evaluate(args) -> int:
     from core.evaluation.cosine import evaluate
 
     with corpus(args) as store, progress_bar(args, "evaluate") as bar:
-        report = evaluate(store, resolve_model_id(store, args.model), tuple(args.k), args.runs,
-                          args.seed, args.clip_len, bar)
+        encoder_id = resolve_model_id(store, args.model)
+        report = evaluate(store, encoder_id, tuple(args.k), args.runs, args.seed, args.clip_len, bar)
+        if args.generative == "auto":
+            from core.evaluation.generative import evaluate_generative
+
+            report.update(evaluate_generative(store, encoder_id, tuple(args.k),
+                                              args.generative_users, args.seed,
+                                              args.generative_steps, clip_frames=args.clip_len,
+                                              i3d=args.i3d, progress=bar))
     if args.json:
         print(json.dumps(report, indent=1))
         return 0

@@ -19,7 +19,8 @@ def make_scheduler(config: dict, sampler: str):
     from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler
 
     common = {"num_train_timesteps": config["train_timesteps"],
-              "beta_schedule": config["beta_schedule"], "prediction_type": "epsilon"}
+              "beta_schedule": config["beta_schedule"],
+              "prediction_type": config.get("prediction", "epsilon")}
     if sampler == "ddim":
         return DDIMScheduler(**common, clip_sample=False, set_alpha_to_one=False)
     if sampler == "dpm":
@@ -34,7 +35,8 @@ def denoise(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], shape
             generator: torch.Generator | None = None, init: torch.Tensor | None = None,
             strength: float = 1.0, progress: Progress | None = None,
             on_step: Callable[[int, int], None] | None = None) -> torch.Tensor:
-    """predict(x_t, t) -> epsilon. With `init`, SDEdit: start from init noised to `strength`."""
+    """predict(x_t, t) -> the model's output (epsilon or v, as config["prediction"] says).
+    With `init`, SDEdit: start from init noised to `strength`."""
     if steps < 1:
         raise InputError("steps must be at least 1")
     if not 0.0 < strength <= 1.0:
@@ -63,7 +65,8 @@ def denoise(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], shape
 
 
 def guided(predict_cond: Callable, predict_uncond: Callable, guidance: float) -> Callable:
-    """Classifier-free guidance: eps_u + w (eps_c - eps_u); w = 1 is the conditioned model."""
+    """Classifier-free guidance: u + w (c - u) on the model's outputs; w = 1 is the
+    conditioned model."""
     if guidance == 1.0:
         return predict_cond
 

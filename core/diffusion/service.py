@@ -119,7 +119,8 @@ def generate_revision(store: Store, user_id: str, item_id: str, signal: str = "U
     params = {"signal": signal, "instruction": instruction, **options,
               "seconds": round(len(frames) / fps, 3), "frames": len(frames)}
     return _record_video(store, "revise", user_id, item_id, revised, fps, info, params, model,
-                         audio_from=item["path"] if info.has_audio else None)
+                         audio_from=item["path"] if info.has_audio else None,
+                         audio_seconds=params["seconds"] if max_seconds is not None else None)
 
 
 def generate_creation(store: Store, user_id: str | None, instruction: str,
@@ -200,7 +201,8 @@ def _provenance_models(model) -> list[dict]:
 
 
 def _record_video(store: Store, task: str, user_id, item_id, frames: np.ndarray, fps: float,
-                  info, params: dict, model, audio_from: str | None = None) -> dict:
+                  info, params: dict, model, audio_from: str | None = None,
+                  audio_seconds: float | None = None) -> dict:
     from core.diffusion.data import from_working
     from core.editor.generations import new_generation_id, record_generation
     from core.media.write import carry_audio, write_video
@@ -211,7 +213,7 @@ def _record_video(store: Store, task: str, user_id, item_id, frames: np.ndarray,
     silent = out.with_name(f".{generation_id}.video.mp4")
     write_video(silent, (from_working(f, width, height) for f in frames), fps)
     try:
-        carry_audio(audio_from or "", silent, out, audio_from is not None)
+        carry_audio(audio_from or "", silent, out, audio_from is not None, audio_seconds)
     finally:
         silent.unlink(missing_ok=True)
     with store.transaction():

@@ -11,7 +11,7 @@ DEFAULT_CONFIG = {
     "kind": "generec-thumbnail-diffusion",
     "size": 64, "patch": 2, "channels": [32, 64, 128], "layers_per_block": 1, "attention_head_dim": 32, "groups": 8,
     "embed_dim": 128, "item_tokens": 8, "user_tokens": 8,
-    "train_timesteps": 1000, "beta_schedule": "squaredcos_cap_v2",
+    "train_timesteps": 1000, "beta_schedule": "squaredcos_cap_v2", "prediction": "v_prediction",
 }
 ITEM, USER = 0, 1
 

@@ -1,4 +1,5 @@
-"""One training loop for both diffusion models: noise prediction (epsilon) with MSE, AdamW,
+"""One training loop for both diffusion models: v-prediction (v = sqrt(a) eps - sqrt(1-a) x0)
+with MSE, AdamW,
 bf16 autocast on CPU, EMA weights, a checkpoint every N steps and resume from the last one.
 
 The run folder holds `<name>.safetensors` (EMA weights and config), `<name>.state.pt` (raw
@@ -41,8 +42,8 @@ def noise_schedule(config: dict):
     from diffusers import DDPMScheduler
 
     return DDPMScheduler(num_train_timesteps=config["train_timesteps"],
-                         beta_schedule=config["beta_schedule"], prediction_type="epsilon",
-                         clip_sample=False)
+                         beta_schedule=config["beta_schedule"],
+                         prediction_type=config.get("prediction", "epsilon"), clip_sample=False)
 
 
 def train(model: torch.nn.Module, make_batch: Callable, name: str, out_dir: Path,
@@ -85,7 +86,7 @@ def train(model: torch.nn.Module, make_batch: Callable, name: str, out_dir: Path
             group["lr"] = settings.lr * min(1.0, (step + 1) / settings.warmup)
         with torch.autocast(dev.type, dtype=torch.bfloat16):
             predicted = model(noisy, t=t, **kwargs)
-        loss = torch.nn.functional.mse_loss(predicted.float(), noise)
+        loss = torch.nn.functional.mse_loss(predicted.float(), target(model.config, x0, noise, a))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -102,6 +103,14 @@ def train(model: torch.nn.Module, make_batch: Callable, name: str, out_dir: Path
             _checkpoint(model, ema, optimizer, step, seconds, weights, state_path)
             _write_report(report_path, name, model.config, settings, step, seconds, curve)
     return json.loads(report_path.read_text())
+
+
+def target(config: dict, x0: torch.Tensor, noise: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """What the network learns to output. v-prediction keeps the implied clean image bounded
+    at high noise levels, where an undertrained epsilon model makes samples stay noisy."""
+    if config.get("prediction", "epsilon") == "v_prediction":
+        return a.sqrt() * noise - (1 - a).sqrt() * x0
+    return noise
 
 
 def _to(value, dev):
@@ -134,3 +143,27 @@ def _write_report(path: Path, name: str, config: dict, settings: TrainSettings, 
     partial = path.with_name(path.name + ".partial")
     partial.write_text(json.dumps(report, indent=1))
     partial.replace(path)
+    path.with_name(f"{name}.loss.svg").write_text(loss_curve_svg(curve, f"{name} model: training loss"))
+
+
+def loss_curve_svg(curve: list, title: str, width: int = 480, height: int = 240) -> str:
+    """The loss curve as a small standalone SVG (log-scaled loss axis)."""
+    if not curve:
+        return f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"/>'
+    steps = np.array([s for s, _ in curve], float)
+    loss = np.log10(np.maximum([v for _, v in curve], 1e-6))
+    left, top, right, bottom = 50, 24, width - 10, height - 30
+    x = left + (steps - steps.min()) / max(np.ptp(steps), 1) * (right - left)
+    y = bottom - (loss - loss.min()) / max(np.ptp(loss), 1e-9) * (bottom - top)
+    points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(x, y))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'font-family="sans-serif" font-size="11">'
+            f'<rect width="100%" height="100%" fill="white"/>'
+            f'<text x="{left}" y="15">{title}</text>'
+            f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#888"/>'
+            f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}" stroke="#888"/>'
+            f'<text x="{left}" y="{height - 10}">step {int(steps.min())}</text>'
+            f'<text x="{right}" y="{height - 10}" text-anchor="end">step {int(steps.max())}</text>'
+            f'<text x="{left - 4}" y="{top + 4}" text-anchor="end">{10 ** loss.max():.3g}</text>'
+            f'<text x="{left - 4}" y="{bottom}" text-anchor="end">{10 ** loss.min():.3g}</text>'
+            f'<polyline points="{points}" fill="none" stroke="#1f77b4" stroke-width="1.5"/></svg>')

@@ -11,10 +11,10 @@ from core.diffusion.conditioning import ConditionEncoder
 
 DEFAULT_CONFIG = {
     "kind": "generec-video-diffusion",
-    "size": 64, "patch": 2, "past": 4, "future": 4,
+    "size": 64, "patch": 1, "past": 4, "future": 4,
     "channels": [32, 64, 128], "layers_per_block": 1, "attention_head_dim": 32, "groups": 8,
     "cond_dims": {"hist": 128, "emb": 64, "text": 128},
-    "train_timesteps": 1000, "beta_schedule": "squaredcos_cap_v2",
+    "train_timesteps": 1000, "beta_schedule": "squaredcos_cap_v2", "prediction": "v_prediction",
 }
 
 
@@ -26,8 +26,9 @@ class VideoDenoiser(nn.Module):
         self.config = dict(config)
         past, future, channels = config["past"], config["future"], config["channels"]
         patch = config["patch"]
-        # Space-to-depth: the UNet sees 64x64 frames as 32x32 maps of 2x2 patches, which
-        # quarters the cost of every convolution at the same frame size.
+        # Optional space-to-depth (patch 2: 32x32 maps of 2x2 patches). It needs a first level
+        # wider than the 3k * patch^2 values it must pass through per position: with 32
+        # channels for 48 values the noise could not get through and training stalled.
         self.fold, self.unfold = nn.PixelUnshuffle(patch), nn.PixelShuffle(patch)
         self.unet = UNet2DModel(
             sample_size=config["size"] // patch, in_channels=3 * (past + future) * patch ** 2,

@@ -26,7 +26,7 @@ def evaluate_generative(store: Store, encoder_id: str, ks: tuple[int, ...] = (5,
                         seed: int = 0, steps: int = 10, strength: float | None = None,
                         guidance: float | None = None, clip_frames: int = 8,
                         tasks: tuple[str, ...] = ("revision", "creation", "thumbnail_generation"),
-                        progress: Progress | None = None) -> dict:
+                        i3d: str | None = None, progress: Progress | None = None) -> dict:
     from core.diffusion.data import build_frame_bank
     from core.diffusion.models import liked_thumbnails
     from core.diffusion.service import model_for
@@ -48,7 +48,12 @@ def evaluate_generative(store: Store, encoder_id: str, ks: tuple[int, ...] = (5,
              for r in rng.choice(u.candidates, min(max(ks), len(u.candidates)), replace=False)]
     context = _Context(store, encoder, index, bank, pairs, ks, _recommender(store, encoder_id, index),
                        user_emb(store, encoder_id), rng)
-    report: dict = {"users": len(chosen), "k": list(ks), "steps": steps, "clip_frames": clip_frames}
+    if i3d:
+        from core.evaluation.i3d import load_i3d
+
+        context.i3d = load_i3d(i3d)
+    report: dict = {"generative": {"users": len(chosen), "k": list(ks), "steps": steps,
+                                   "clip_frames": clip_frames}}
     if {"revision", "creation"} & set(tasks):
         video = _try(model_for, store, "video")
         for task in ("revision", "creation"):
@@ -72,6 +77,7 @@ class _Context:
         self.store, self.encoder, self.index, self.bank = store, encoder, index, bank
         self.pairs, self.ks, self.recommender, self.emb, self.rng = pairs, ks, recommender, emb, rng
         self.bank_row = {item_id: i for i, item_id in enumerate(bank.item_ids)}
+        self.i3d = None
 
     def scores(self, embeddings: list[np.ndarray]) -> dict:
         """Cosine@K (paper, heldout) and PS@K of one output per pair (each n x d frames)."""
@@ -111,7 +117,13 @@ def _video_task(ctx: _Context, model, task: str, steps: int, strength, guidance,
     if ctx.emb and model.config.get("recommender") == (ctx.recommender.model_id if ctx.recommender else None):
         methods["User_Emb"] = lambda u: Condition(emb=ctx.emb.get(u.id))
     result: dict = {"paper": {}, "heldout": {}, "ps": {}, "frechet": {}}
-    real = _clip_features(_real_clips(ctx, clip_frames, 256))
+    starts = _real_clip_starts(ctx, clip_frames, 256)
+    real = _clip_features([ctx.bank.embeddings[s:s + clip_frames] for s in starts])
+    if ctx.i3d is not None:
+        from core.evaluation.i3d import i3d_features
+
+        result["fvd_i3d"] = {}
+        real_i3d = i3d_features(ctx.i3d, [ctx.bank.frames[s:s + clip_frames] for s in starts])
     for method, condition in methods.items():
         progress.check_cancelled()
         if condition is None:
@@ -128,6 +140,9 @@ def _video_task(ctx: _Context, model, task: str, steps: int, strength, guidance,
         embeddings = [ctx.encoder.encode_images(list(clip)) for clip in outputs]
         _merge(result, method, ctx.scores(embeddings))
         result["frechet"][method] = round(frechet_distance(_clip_features(embeddings), real), 4)
+        if ctx.i3d is not None:
+            result["fvd_i3d"][method] = round(frechet_distance(
+                i3d_features(ctx.i3d, list(outputs)), real_i3d), 4)
     result["frechet_name"] = "Fréchet distance on the encoder's clip features (FD-enc), not I3D FVD"
     return result
 
@@ -158,16 +173,14 @@ def _merge(result: dict, method: str, scores: dict) -> None:
         result.setdefault(protocol, {})[method] = values
 
 
-def _real_clips(ctx: _Context, length: int, count: int) -> list[np.ndarray]:
-    clips = []
+def _real_clip_starts(ctx: _Context, length: int, count: int) -> list[int]:
+    """First frames (bank rows) of up to `count` random real clips of `length` frames."""
+    starts = []
     for _ in range(count):
-        i = int(ctx.rng.integers(len(ctx.bank.item_ids)))
-        span = ctx.bank.item_frames(i)
-        if span.stop - span.start < length:
-            continue
-        start = span.start + int(ctx.rng.integers(span.stop - span.start - length + 1))
-        clips.append(ctx.bank.embeddings[start:start + length])
-    return clips
+        span = ctx.bank.item_frames(int(ctx.rng.integers(len(ctx.bank.item_ids))))
+        if span.stop - span.start >= length:
+            starts.append(span.start + int(ctx.rng.integers(span.stop - span.start - length + 1)))
+    return starts
 
 
 def _clip_features(embeddings: list[np.ndarray]) -> np.ndarray:

@@ -68,10 +68,13 @@ def ffmpeg_to_file(arguments: list[str], out: str | os.PathLike, failure: str) -
     return out
 
 
-def carry_audio(source: str | os.PathLike, video: Path, out: Path, has_audio: bool) -> None:
-    """Move `video` to `out`, muxing in the source's first audio stream where it has one."""
+def carry_audio(source: str | os.PathLike, video: Path, out: Path, has_audio: bool,
+                duration_s: float | None = None) -> None:
+    """Move `video` to `out`, muxing in the source's first audio stream where it has one
+    (cut at `duration_s` when the video covers only the start of the source)."""
     if not has_audio:
         os.replace(video, out)
         return
     ffmpeg_to_file(["-i", str(video), "-i", str(source), "-map", "0:v:0", "-map", "1:a:0",
-                    "-c:v", "copy", "-c:a", "aac", "-shortest"], out, f"{source}: cannot carry the audio over")
+                    "-c:v", "copy", "-c:a", "aac",
+                    *(["-t", f"{duration_s:.3f}"] if duration_s else [])], out, f"{source}: cannot carry the audio over")

@@ -1,0 +1,114 @@
+"""Benchmark: the video diffusion model's speed and quality trade-off on the demo corpus.
+
+1. Samplers: seconds per 4-frame block at 64x64 (one clip, with classifier-free guidance, as
+   the app runs it) for DDIM and DPM-Solver++ at 10, 25 and 50 steps against the 100-step
+   ancestral (DDPM) sampler of the original MCVD recipe, and the Fréchet distance on the
+   encoder's clip features (FD-enc) of clips each one creates (conditioned on User_Hist)
+   against real demo clips.
+2. Revision strength: leakage-free Cosine@5 and FD-enc of revised clips for several SDEdit
+   strengths, which is how the default strength was chosen.
+
+    python bench/bench_video_diffusion.py --db DEMO.db [--clips 32] [--json]
+
+DEMO.db must be an indexed demo corpus (generec demo && generec index); the video model is
+the corpus's own or the bundled one (--checkpoint to override).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.diffusion.conditioning import Condition  # noqa: E402
+from core.diffusion.data import build_frame_bank  # noqa: E402
+from core.diffusion.service import model_for  # noqa: E402
+from core.diffusion.video import run_blocks  # noqa: E402
+from core.editor.service import resolve_model_id  # noqa: E402
+from core.encoders.encoder import load_encoder  # noqa: E402
+from core.evaluation.generative import _clip_features, evaluate_generative, frechet_distance  # noqa: E402
+from core.store import open_store  # noqa: E402
+
+SAMPLER_SETTINGS = [("ddim", 10), ("ddim", 25), ("ddim", 50), ("dpm", 10), ("dpm", 25),
+                    ("dpm", 50), ("ddpm", 100)]
+STRENGTHS = (0.3, 0.45, 0.6, 0.75, 0.9)
+
+
+def real_clip_features(bank, rng, length: int = 8, count: int = 256) -> np.ndarray:
+    clips = []
+    while len(clips) < count:
+        span = bank.item_frames(int(rng.integers(len(bank.item_ids))))
+        if span.stop - span.start >= length:
+            start = span.start + int(rng.integers(span.stop - span.start - length + 1))
+            clips.append(bank.embeddings[start:start + length])
+    return _clip_features(clips)
+
+
+def samplers(store, model, encoder, bank, clips: int) -> list[dict]:
+    rng = np.random.default_rng(0)
+    real = real_clip_features(bank, rng)
+    hists = [bank.embeddings[bank.item_frames(int(i))].mean(axis=0)
+             for i in rng.integers(len(bank.item_ids), size=clips)]
+    conds = [Condition(hist=h / np.linalg.norm(h)) for h in hists]
+    rows = []
+    for sampler, steps in SAMPLER_SETTINGS:
+        start = time.perf_counter()
+        run_blocks(model, 4, conds[:1], sampler=sampler, steps=steps, seed=1)
+        per_block = time.perf_counter() - start
+        made = run_blocks(model, 8, conds, sampler=sampler, steps=steps, seed=2)
+        features = _clip_features([encoder.encode_images(list(c)) for c in made])
+        rows.append({"sampler": sampler, "steps": steps, "seconds_per_block": round(per_block, 2),
+                     "fd_enc": round(frechet_distance(features, real), 4)})
+        print(rows[-1], file=sys.stderr)
+    return rows
+
+
+def strengths(store, encoder_id: str, users: int) -> list[dict]:
+    import core.diffusion.video as video
+
+    rows = []
+    for strength in STRENGTHS:
+        report = evaluate_generative(store, encoder_id, (5,), users, steps=10, strength=strength,
+                                     tasks=("revision",))["revision"]
+        rows.append({"strength": strength,
+                     **{m: v["cosine@5"] for m, v in report["heldout"].items()},
+                     "fd_enc": report["frechet"].get("User_Hist")})
+        print(rows[-1], file=sys.stderr)
+    rows.append({"default": video.DEFAULT_STRENGTH})
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", required=True, type=Path)
+    parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--clips", type=int, default=32)
+    parser.add_argument("--users", type=int, default=16)
+    parser.add_argument("--skip-strengths", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with open_store(args.db) as store:
+        encoder_id = resolve_model_id(store, "bundled")
+        encoder = load_encoder("bundled")
+        model = model_for(store, "video", args.checkpoint)
+        bank = build_frame_bank(store, encoder)
+        result = {"model": model.model_id, "samplers": samplers(store, model, encoder, bank, args.clips)}
+        if not args.skip_strengths:
+            result["strengths"] = strengths(store, encoder_id, args.users)
+    if args.json:
+        print(json.dumps(result, indent=1))
+        return
+    print(f"{'sampler':<8}{'steps':>6}{'s / block':>12}{'FD-enc':>10}")
+    for row in result["samplers"]:
+        print(f"{row['sampler']:<8}{row['steps']:>6}{row['seconds_per_block']:>12.2f}{row['fd_enc']:>10.3f}")
+    for row in result.get("strengths", []):
+        print(row)
+
+
+if __name__ == "__main__":
+    main()
