@@ -191,7 +191,8 @@ class ReviewDock(QWidget):
         self.list.clear()
         order = sorted(generations, key=lambda g: (g["status"] != "pending",))
         for g in order:
-            item = QListWidgetItem(f"[{g['status']}] {g['task']} · {g['item_id']} · {g['user_id']}")
+            item = QListWidgetItem(
+                f"[{g['status']}] {g['task']} · {g['item_id'] or 'new item'} · {g['user_id'] or 'no user'}")
             item.setData(Qt.ItemDataRole.UserRole, g["id"])
             item.setData(Qt.ItemDataRole.UserRole + 1, g["status"])
             item.setToolTip(g["id"])

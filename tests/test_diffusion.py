@@ -30,15 +30,18 @@ def trained(indexed_demo, tmp_path_factory):
     """Tiny video and thumbnail models trained for a few steps on the indexed demo."""
     from core.recommender.service import train_on_corpus
 
+    from test_screening_shilling import copy_db
+
     out = tmp_path_factory.mktemp("diffusion")
-    with open_store(indexed_demo) as store:
+    db = copy_db(indexed_demo, out / "corpus.db")   # training adds models; keep the fixture clean
+    with open_store(db) as store:
         if not store.conn.execute("SELECT 1 FROM models WHERE spec LIKE 'mmgcn@%'").fetchone():
             train_on_corpus(store, epochs=5)
         video = train_video_model(store, out, TrainSettings(steps=6, batch=4, checkpoint_every=3),
                                   config=TINY_VIDEO)
         thumb = train_thumbnail_model(store, out, TrainSettings(steps=4, batch=4, checkpoint_every=2),
                                       config=TINY_THUMB)
-    return {"db": indexed_demo, "video": out / "video.safetensors",
+    return {"db": db, "video": out / "video.safetensors",
             "thumbnail": out / "thumbnail.safetensors", "reports": (video, thumb)}
 
 

@@ -81,8 +81,8 @@ def train_video_model(store: Store, out_dir: Path | None = None, settings: Train
     from core.diffusion.training import VideoBatches
 
     progress, settings = progress or Progress(), settings or TrainSettings()
-    _threads()
     encoder_id, bank, hist, emb, liked_by = _signals(store, encoder, progress)
+    _threads()  # after loading the encoder, which sets its own thread count
     config = dict(config or video_model.DEFAULT_CONFIG)
     config["cond_dims"] = {**config["cond_dims"], "hist": bank.embeddings.shape[1],
                            "text": bank.embeddings.shape[1]}
@@ -102,8 +102,8 @@ def train_thumbnail_model(store: Store, out_dir: Path | None = None,
     from core.diffusion.training import ThumbnailBatches
 
     progress, settings = progress or Progress(), settings or TrainSettings()
-    _threads()
     encoder_id, bank, hist, _, liked_by = _signals(store, encoder, progress)
+    _threads()
     config = dict(config or thumbnail_model.DEFAULT_CONFIG)
     config.update(embed_dim=int(bank.embeddings.shape[1]), encoder=encoder_id)
     torch.manual_seed(settings.seed)

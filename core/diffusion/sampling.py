@@ -13,6 +13,9 @@ from core.progress import Progress
 
 SAMPLERS = ("ddim", "dpm", "ddpm")
 DEFAULT_SAMPLER, DEFAULT_STEPS = "ddim", 25
+# Below this timestep the small models mostly add grain, so sampling ends with the model's
+# clean estimate at the first step at or under it (0 runs every step).
+DEFAULT_FINISH_AT = 150
 
 
 def make_scheduler(config: dict, sampler: str):
@@ -34,7 +37,8 @@ def denoise(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], shape
             config: dict, sampler: str = DEFAULT_SAMPLER, steps: int = DEFAULT_STEPS,
             generator: torch.Generator | None = None, init: torch.Tensor | None = None,
             strength: float = 1.0, progress: Progress | None = None,
-            on_step: Callable[[int, int], None] | None = None) -> torch.Tensor:
+            on_step: Callable[[int, int], None] | None = None,
+            finish_at: int = DEFAULT_FINISH_AT) -> torch.Tensor:
     """predict(x_t, t) -> the model's output (epsilon or v, as config["prediction"] says).
     With `init`, SDEdit: start from init noised to `strength`."""
     if steps < 1:
@@ -57,11 +61,23 @@ def denoise(predict: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], shape
         if progress is not None:
             progress.check_cancelled()
         with torch.no_grad():
-            eps = predict(scheduler.scale_model_input(x, t), t.expand(shape[0]))
-        x = scheduler.step(eps, t, x, generator=generator).prev_sample
+            output = predict(scheduler.scale_model_input(x, t), t.expand(shape[0]))
+        if int(t) <= finish_at:
+            x = clean_estimate(config, scheduler.alphas_cumprod[int(t)], x, output)
+            break
+        x = scheduler.step(output, t, x, generator=generator).prev_sample
         if on_step is not None:
             on_step(n + 1, len(remaining))
     return x
+
+
+def clean_estimate(config: dict, alpha: torch.Tensor, x: torch.Tensor,
+                   output: torch.Tensor) -> torch.Tensor:
+    """x0 implied by the model's output at noise level alpha (cumulative)."""
+    a = alpha.to(x.device, x.dtype)
+    if config.get("prediction", "epsilon") == "v_prediction":
+        return a.sqrt() * x - (1 - a).sqrt() * output
+    return (x - (1 - a).sqrt() * output) / a.sqrt()
 
 
 def guided(predict_cond: Callable, predict_uncond: Callable, guidance: float) -> Callable:
