@@ -72,7 +72,7 @@ def test_train_recommender_then_ps_and_predicted_scores(demo_copy, capsys):
         users = store.conn.execute("SELECT COUNT(*) FROM user_embeddings WHERE model_id = ?",
                                    (report["model_id"],)).fetchone()[0]
         assert users == 12
-    assert main(["evaluate", "--db", str(demo_copy), "--runs", "2", "--json"]) == 0
+    assert main(["evaluate", "--db", str(demo_copy), "--runs", "2", "--generative", "skip", "--json"]) == 0
     evaluation = json.loads(capsys.readouterr().out)
     for task, methods in (("thumbnail", 3), ("clip", 4)):
         ps = evaluation[task]["ps"]
