@@ -90,11 +90,16 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=32)
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument("--skip-strengths", action="store_true")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with open_store(args.db) as store:
         encoder_id = resolve_model_id(store, "bundled")
         encoder = load_encoder("bundled")
+        if args.threads:
+            import torch
+
+            torch.set_num_threads(args.threads)   # after the encoder, which sets its own
         model = model_for(store, "video", args.checkpoint)
         bank = build_frame_bank(store, encoder)
         result = {"model": model.model_id, "samplers": samplers(store, model, encoder, bank, args.clips)}
