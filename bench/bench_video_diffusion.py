@@ -31,7 +31,8 @@ from core.diffusion.service import model_for  # noqa: E402
 from core.diffusion.video import run_blocks  # noqa: E402
 from core.editor.service import resolve_model_id  # noqa: E402
 from core.encoders.encoder import load_encoder  # noqa: E402
-from core.evaluation.generative import _clip_features, evaluate_generative, frechet_distance  # noqa: E402
+from core.evaluation.generative import (clip_features, evaluate_generative,  # noqa: E402
+                                        frechet_distance, real_clip_starts)
 from core.store import open_store  # noqa: E402
 
 SAMPLER_SETTINGS = [("ddim", 10), ("ddim", 25), ("ddim", 50), ("dpm", 10), ("dpm", 25),
@@ -39,19 +40,9 @@ SAMPLER_SETTINGS = [("ddim", 10), ("ddim", 25), ("ddim", 50), ("dpm", 10), ("dpm
 STRENGTHS = (0.3, 0.45, 0.6, 0.75, 0.9)
 
 
-def real_clip_features(bank, rng, length: int = 8, count: int = 256) -> np.ndarray:
-    clips = []
-    while len(clips) < count:
-        span = bank.item_frames(int(rng.integers(len(bank.item_ids))))
-        if span.stop - span.start >= length:
-            start = span.start + int(rng.integers(span.stop - span.start - length + 1))
-            clips.append(bank.embeddings[start:start + length])
-    return _clip_features(clips)
-
-
 def samplers(store, model, encoder, bank, clips: int) -> list[dict]:
     rng = np.random.default_rng(0)
-    real = real_clip_features(bank, rng)
+    real = clip_features([bank.embeddings[s:s + 8] for s in real_clip_starts(bank, rng, 8, 256)])
     hists = [bank.embeddings[bank.item_frames(int(i))].mean(axis=0)
              for i in rng.integers(len(bank.item_ids), size=clips)]
     conds = [Condition(hist=h / np.linalg.norm(h)) for h in hists]
@@ -61,7 +52,7 @@ def samplers(store, model, encoder, bank, clips: int) -> list[dict]:
         run_blocks(model, 4, conds[:1], sampler=sampler, steps=steps, seed=1)
         per_block = time.perf_counter() - start
         made = run_blocks(model, 8, conds, sampler=sampler, steps=steps, seed=2)
-        features = _clip_features([encoder.encode_images(list(c)) for c in made])
+        features = clip_features([encoder.encode_images(list(c)) for c in made])
         rows.append({"sampler": sampler, "steps": steps, "seconds_per_block": round(per_block, 2),
                      "fd_enc": round(frechet_distance(features, real), 4)})
         print(rows[-1], file=sys.stderr)

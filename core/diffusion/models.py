@@ -62,17 +62,15 @@ def _signals(store: Store, encoder: str | None, progress: Progress):
     from core.encoders.encoder import load_encoder
 
     encoder_id = resolve_model_id(store, encoder)
-    bank = build_frame_bank(store, load_encoder(encoder), progress=progress.silent_child()
-                            if hasattr(progress, "silent_child") else progress)
+    bank = build_frame_bank(store, load_encoder(encoder), progress=progress.silent_child())
     return encoder_id, bank, user_hist(store, encoder_id), user_emb(store, encoder_id), likers(store)
 
 
-def _recommender_id(store: Store, encoder_id: str) -> str | None:
-    from core.recommender.service import SPEC_PREFIX
+def recommender_id(store: Store, encoder_id: str) -> str | None:
+    from core.recommender.service import latest_recommender
 
-    row = store.conn.execute("SELECT id FROM models WHERE spec = ? ORDER BY created_at DESC, "
-                             "rowid DESC", (SPEC_PREFIX + encoder_id,)).fetchone()
-    return row[0] if row else None
+    row = latest_recommender(store, encoder_id)
+    return row["id"] if row else None
 
 
 def train_video_model(store: Store, out_dir: Path | None = None, settings: TrainSettings | None = None,
@@ -88,7 +86,7 @@ def train_video_model(store: Store, out_dir: Path | None = None, settings: Train
                            "text": bank.embeddings.shape[1]}
     if emb:
         config["cond_dims"]["emb"] = len(next(iter(emb.values())))
-    config.update(encoder=encoder_id, recommender=_recommender_id(store, encoder_id))
+    config.update(encoder=encoder_id, recommender=recommender_id(store, encoder_id))
     torch.manual_seed(settings.seed)
     net = video_model.VideoDenoiser(config)
     out_dir = out_dir or media_dir(store.path) / "models"

@@ -51,9 +51,9 @@ def user_condition(store: Store, model, user_id: str | None, signal: str,
     if signal in ("User_Emb", "both"):
         embeddings = user_emb(store, encoder_id)
         trained_with = model.config.get("recommender")
-        from core.diffusion.models import _recommender_id
+        from core.diffusion.models import recommender_id
 
-        current = _recommender_id(store, encoder_id)
+        current = recommender_id(store, encoder_id)
         if not embeddings or current != trained_with:
             raise InputError(f"User_Emb needs the recommender the video model was trained with "
                              f"({trained_with}); this corpus has {current or 'none'}. Use "

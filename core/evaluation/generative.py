@@ -117,8 +117,8 @@ def _video_task(ctx: _Context, model, task: str, steps: int, strength, guidance,
     if ctx.emb and model.config.get("recommender") == (ctx.recommender.model_id if ctx.recommender else None):
         methods["User_Emb"] = lambda u: Condition(emb=ctx.emb.get(u.id))
     result: dict = {"paper": {}, "heldout": {}, "ps": {}, "frechet": {}}
-    starts = _real_clip_starts(ctx, clip_frames, 256)
-    real = _clip_features([ctx.bank.embeddings[s:s + clip_frames] for s in starts])
+    starts = real_clip_starts(ctx.bank, ctx.rng, clip_frames, 256)
+    real = clip_features([ctx.bank.embeddings[s:s + clip_frames] for s in starts])
     if ctx.i3d is not None:
         from core.evaluation.i3d import i3d_features
 
@@ -139,7 +139,7 @@ def _video_task(ctx: _Context, model, task: str, steps: int, strength, guidance,
                 for s in range(0, len(conds), CHUNK)])
         embeddings = [ctx.encoder.encode_images(list(clip)) for clip in outputs]
         _merge(result, method, ctx.scores(embeddings))
-        result["frechet"][method] = round(frechet_distance(_clip_features(embeddings), real), 4)
+        result["frechet"][method] = round(frechet_distance(clip_features(embeddings), real), 4)
         if ctx.i3d is not None:
             result["fvd_i3d"][method] = round(frechet_distance(
                 i3d_features(ctx.i3d, list(outputs)), real_i3d), 4)
@@ -173,17 +173,17 @@ def _merge(result: dict, method: str, scores: dict) -> None:
         result.setdefault(protocol, {})[method] = values
 
 
-def _real_clip_starts(ctx: _Context, length: int, count: int) -> list[int]:
+def real_clip_starts(bank, rng: np.random.Generator, length: int, count: int) -> list[int]:
     """First frames (bank rows) of up to `count` random real clips of `length` frames."""
     starts = []
     for _ in range(count):
-        span = ctx.bank.item_frames(int(ctx.rng.integers(len(ctx.bank.item_ids))))
+        span = bank.item_frames(int(rng.integers(len(bank.item_ids))))
         if span.stop - span.start >= length:
-            starts.append(span.start + int(ctx.rng.integers(span.stop - span.start - length + 1)))
+            starts.append(span.start + int(rng.integers(span.stop - span.start - length + 1)))
     return starts
 
 
-def _clip_features(embeddings: list[np.ndarray]) -> np.ndarray:
+def clip_features(embeddings: list[np.ndarray]) -> np.ndarray:
     return np.stack([np.concatenate([e.mean(axis=0), e.std(axis=0)]) for e in embeddings])
 
 

@@ -89,6 +89,12 @@ class Recommender:
         return (self.item_reps[rows] + shift) @ self.user_reps[self.users[user_id]]
 
 
+def latest_recommender(store: Store, encoder_id: str):
+    """The models row (id, path) of the latest MMGCN trained on encoder `encoder_id`, or None."""
+    return store.conn.execute("SELECT id, path FROM models WHERE spec = ? ORDER BY created_at DESC, "
+                              "rowid DESC", (SPEC_PREFIX + encoder_id,)).fetchone()
+
+
 def load_recommender(store: Store, encoder_id: str) -> Recommender:
     """The latest MMGCN trained on features of encoder `encoder_id` (a model id)."""
     import torch
@@ -97,8 +103,7 @@ def load_recommender(store: Store, encoder_id: str) -> Recommender:
 
     from core.recommender.mmgcn import MMGCN, normalised_adjacency
 
-    row = store.conn.execute("SELECT id, path FROM models WHERE spec = ? ORDER BY created_at DESC, "
-                             "rowid DESC", (SPEC_PREFIX + encoder_id,)).fetchone()
+    row = latest_recommender(store, encoder_id)
     if row is None:
         raise InputError("no trained recommender for this encoder; run 'generec train-recommender'")
     with safe_open(row["path"], "pt") as handle:
