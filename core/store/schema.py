@@ -205,6 +205,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE items ADD COLUMN expires_at TEXT;
     CREATE INDEX items_expires ON items(expires_at) WHERE expires_at IS NOT NULL;
     """,
+    # 6: approval binds bytes: each check run records the sha256 of the output it looked at and
+    # of the rules file it judged by (a check is stale when either changed), each review the
+    # output's sha256 it approved; jobs say who queued them (the GUI or the CLI).
+    """
+    ALTER TABLE checks ADD COLUMN output_sha256 TEXT;
+    ALTER TABLE checks ADD COLUMN rules_sha256 TEXT;
+    ALTER TABLE reviews ADD COLUMN output_sha256 TEXT;
+    ALTER TABLE jobs ADD COLUMN origin TEXT NOT NULL DEFAULT 'gui';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
