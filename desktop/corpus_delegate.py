@@ -10,7 +10,7 @@ from desktop.corpus_model import THUMB_SIZE, item_of
 PADDING = 6
 TEXT_LINES = 2
 BADGE_COLOURS = {"failed": QColor(200, 40, 40), "pending": QColor(200, 140, 0),
-                 "ai": QColor(90, 60, 200)}
+                 "ai": QColor(90, 60, 200), "no-media": QColor(110, 110, 110)}
 
 
 class CorpusDelegate(QStyledItemDelegate):

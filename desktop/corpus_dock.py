@@ -61,7 +61,7 @@ class CorpusDock(QWidget):
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(lambda text: self.proxy.set_filter(text))
         self.source = self._combo("source", [ANY, "human", "ai"])
-        self.status = self._combo("status", [ANY, "ok", "failed", "pending"])
+        self.status = self._combo("status", [ANY, "ok", "failed", "pending", "no-media"])
         self.licence = self._combo("licence", [ANY])
         self.sort = QComboBox()
         self.sort.addItems(["Sort: title", "Sort: predicted preference"])

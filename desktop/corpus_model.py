@@ -68,6 +68,8 @@ class CorpusModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return item["title"] if item["status"] == "ok" else f"{item['title']} ({item['status']})"
         if role == Qt.ItemDataRole.ToolTipRole:
+            if item["status"] == "no-media":
+                return f"{item['id']}: {item['title']} (no video: tasks that need frames are unavailable)"
             return item.get("error") or f"{item['id']}: {item['title']}"
         if role == Qt.ItemDataRole.DecorationRole:
             return self._thumbnail(item)

@@ -18,7 +18,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 def test_info_and_items_json(small_demo):
     info = run_cli("info", "--db", str(small_demo), "--json")
     assert info.returncode == 0
-    assert json.loads(info.stdout) == {"items": 12, "failed": 0, "users": 8,
+    assert json.loads(info.stdout) == {"items": 12, "failed": 0, "no_media": 0, "users": 8,
                                        "interactions": json.loads(info.stdout)["interactions"],
                                        "indexed": 0}
     items = run_cli("items", "--db", str(small_demo), "--json")

@@ -76,18 +76,18 @@ def test_interaction_rows_are_checked_one_by_one(tmp_path):
     with open_store(tmp_path / "c.db") as store:
         summary = import_folder(store, folder, tmp_path / "inter.csv", tmp_path / "titles.csv",
                                 tmp_path / "users.csv")
-        assert summary.interactions_added == 3
+        assert summary.interactions_added == 4        # 'zzz' has no video: a no-media item
         errors = "\n".join(summary.interaction_errors)
-        for line, reason in [(5, "unknown user 'ghost'"), (6, "unknown item 'zzz'"),
-                             (7, "bad timestamp 'yesterday'"), (8, "expected 5 fields, got 3"),
-                             (9, "unknown kind 'wave'")]:
+        for line, reason in [(5, "unknown user 'ghost'"), (7, "bad timestamp 'yesterday'"),
+                             (8, "expected 5 fields, got 3"), (9, "unknown kind 'wave'")]:
             assert f"inter.csv:{line}: {reason}" in errors
-        assert len(summary.interaction_errors) == 5
-        titles = {i["id"]: i["title"] for i in list_items(store)}
-        assert titles == {"a": "The first, with a comma", "b": "b"}
+        assert len(summary.interaction_errors) == 4
+        titles = {i["id"]: (i["title"], i["status"]) for i in list_items(store)}
+        assert titles == {"a": ("The first, with a comma", "ok"), "b": ("b", "ok"),
+                          "zzz": ("zzz", "no-media")}
         again = import_folder(store, folder, tmp_path / "inter.csv", None, tmp_path / "users.csv")
         assert again.interactions_added == 0
-        assert counts(store)["interactions"] == 3
+        assert counts(store)["interactions"] == 4
 
 
 def test_microlens_tsv_gives_ordered_likes(tmp_path):

@@ -27,8 +27,21 @@ def register(sub, common: argparse.ArgumentParser) -> None:
                                                      "or TSV user<TAB>item item ...")
     p.add_argument("--titles", type=Path, help="CSV item,title")
     p.add_argument("--users", type=Path, help="CSV of known user ids; others are refused")
+    p.add_argument("--covers", type=Path, help="folder of cover images (by item id) for the "
+                                               "items without a video")
+    p.add_argument("--mapping", type=Path, help="CSV item,file: the item id of each video file "
+                                                "(default: the file's stem)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(run=cmd_import)
+
+    p = sub.add_parser("synthetic-log", parents=[common],
+                       help="write a synthetic MicroLens-format log (pairs.tsv, titles.csv)")
+    p.add_argument("out", type=Path, metavar="OUT_DIR")
+    p.add_argument("--users", type=_positive, default=50_000)
+    p.add_argument("--items", type=_positive, default=20_000)
+    p.add_argument("--mean-likes", type=float, default=7.2, help="likes per user on average")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=cmd_synthetic_log)
 
     p = sub.add_parser("info", parents=[common], help="corpus counts")
     p.add_argument("--json", action="store_true")
@@ -79,18 +92,48 @@ def cmd_import(args) -> int:
 
     with corpus(args) as store, progress_bar(args, "import") as bar:
         summary = import_folder(store, args.video_dir, args.interactions, args.titles,
-                                args.users, bar)
+                                args.users, bar, covers=args.covers, mapping=args.mapping)
     for file, reason in summary.failed:
         print(f"failed: {reason}" if file in reason else f"failed: {file}: {reason}",
               file=sys.stderr)
-    for error in summary.interaction_errors:
-        print(f"skipped: {error}", file=sys.stderr)
+    _report_skipped(summary)
     if args.json:
         print(json.dumps(summary.as_dict(), indent=2))
     else:
         print(f"{summary.added} added, {summary.already_present} already present, "
-              f"{len(summary.failed)} failed; {summary.interactions_added} interactions added, "
+              f"{len(summary.failed)} failed, {summary.no_media_added} without media added; "
+              f"{summary.interactions_added} interactions added, "
               f"{len(summary.interaction_errors)} rows skipped")
+    return 0
+
+
+def _report_skipped(summary) -> None:
+    """Counts per reason and the first rows on stderr; all of them in the log file."""
+    from core.corpus.importer import SHOWN_ERRORS
+
+    errors = summary.interaction_errors
+    if not errors:
+        return
+    reasons = ", ".join(f"{reason} {n:,}" for reason, n in summary.error_counts.items())
+    print(f"skipped {len(errors):,} rows: {reasons}", file=sys.stderr)
+    for error in errors[:SHOWN_ERRORS]:
+        print(f"skipped: {error}", file=sys.stderr)
+    if summary.error_log:
+        print(f"... {len(errors) - SHOWN_ERRORS:,} more; every skipped row is in "
+              f"{summary.error_log}", file=sys.stderr)
+
+
+def cmd_synthetic_log(args) -> int:
+    from core.corpus.synthetic_log import LogSettings, write_synthetic_log
+    from core.errors import InputError
+
+    if args.mean_likes < 5:
+        raise InputError("--mean-likes must be at least 5 (every user has 5 likes or more)")
+    log = write_synthetic_log(args.out, LogSettings(users=args.users, items=args.items,
+                                                    mean_likes=args.mean_likes, seed=args.seed))
+    print(json.dumps({"pairs": str(log.pairs), "titles": str(log.titles), "users": log.users,
+                      "items": log.items, "interactions": log.interactions,
+                      "topics": log.topics}))
     return 0
 
 

@@ -96,11 +96,9 @@ def generate_revision(store: Store, user_id: str, item_id: str, signal: str = "U
     from core.diffusion import video
     from core.diffusion.data import to_working
     from core.media import iter_frames, probe
-    from core.store.corpus import get_item
+    from core.store.corpus import require_frames
 
-    item = get_item(store, item_id)
-    if item is None:
-        raise InputError(f"unknown item {item_id!r}")
+    item = require_frames(store, item_id, "revision")
     model = model_for(store, "video", checkpoint)
     cond = user_condition(store, model, user_id, signal, instruction)
     info = probe(item["path"])
@@ -154,8 +152,10 @@ def generate_thumbnail_image(store: Store, user_id: str, item_id: str,
     from core.diffusion.models import liked_thumbnails
     from core.editor.generations import new_generation_id, record_generation
     from core.media.thumbnail import save_image
+    from core.store.corpus import require_frames
     from core.store.embeddings import load_frame_index
 
+    require_frames(store, item_id, "thumbnail generation")
     model = model_for(store, "thumbnail", checkpoint)
     encoder_id = model.config["encoder"]
     index = load_frame_index(store, encoder_id, [item_id])

@@ -12,7 +12,7 @@ from core.errors import InputError
 from core.paths import media_dir
 from core.progress import Progress
 from core.store import Store
-from core.store.corpus import get_item
+from core.store.corpus import require_frames
 from core.store.embeddings import load_frame_index
 
 TASKS = ("thumbnail", "clip")
@@ -51,6 +51,8 @@ def personalize(store: Store, user_id: str, task: str, item_ids: list[str] | Non
     if clip_len < 1 or stride < 1:
         raise InputError("--clip-len and --stride must be at least 1")
     model_id = resolve_model_id(store, spec)
+    for item_id in item_ids or ():
+        require_frames(store, item_id, task)
     user = history_vector(store, model_id, user_id)
     index = load_frame_index(store, model_id, item_ids)
     if task == "thumbnail":
@@ -77,9 +79,7 @@ def generate_personalized(store: Store, user_id: str, item_id: str, task: str,
                           stride: int = 1, progress: Progress | None = None) -> dict:
     """A reviewable generation with an output file: the thumbnail as PNG, the clip as MP4."""
     progress = progress or Progress()
-    item = get_item(store, item_id)
-    if item is None:
-        raise InputError(f"unknown item {item_id!r}")
+    item = require_frames(store, item_id, task)
     progress.update(0, 2, "selecting")
     choice = personalize(store, user_id, task, [item_id], spec, clip_len, stride, record=False)[0]
     progress.check_cancelled()
@@ -111,9 +111,7 @@ def generate_styled(store: Store, user_id: str | None, item_id: str, style: str,
     unless another caption is given, and a visible AI label."""
     from core.editor.restyle import restyle_video
 
-    item = get_item(store, item_id)
-    if item is None:
-        raise InputError(f"unknown item {item_id!r}")
+    item = require_frames(store, item_id, "style transfer")
     if caption is None:
         row = store.conn.execute("SELECT caption FROM segments WHERE item_id = ? ORDER BY idx "
                                  "LIMIT 1", (item_id,)).fetchone()

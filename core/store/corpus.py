@@ -14,11 +14,13 @@ TEST_FRACTION = 0.2
 
 
 def counts(store: Store) -> dict[str, int]:
-    """`generec info --json`: items, failed items, users, interactions, indexed items."""
+    """`generec info --json`: items, failed items, items without media, users, interactions,
+    indexed items."""
     one = lambda sql: store.conn.execute(sql).fetchone()[0]  # noqa: E731
     return {
         "items": one("SELECT COUNT(*) FROM items"),
         "failed": one("SELECT COUNT(*) FROM items WHERE status = 'failed'"),
+        "no_media": one("SELECT COUNT(*) FROM items WHERE status = 'no-media'"),
         "users": one("SELECT COUNT(*) FROM users"),
         "interactions": one("SELECT COUNT(*) FROM interactions"),
         "indexed": one("SELECT COUNT(DISTINCT item_id) FROM embeddings WHERE kind = 'frame'"),
@@ -47,6 +49,53 @@ def user_history(store: Store, user_id: str) -> list[dict[str, Any]]:
         "FROM interactions i JOIN items it ON it.id = i.item_id WHERE i.user_id = ? "
         "ORDER BY i.timestamp, i.id", (user_id,)).fetchall()
     return [dict(r) for r in rows]
+
+
+def item_ids(store: Store) -> set[str]:
+    return {r[0] for r in store.conn.execute("SELECT id FROM items")}
+
+
+def add_no_media_items(store: Store, new: list[tuple[str, str, str | None]],
+                       titles: dict[str, str]) -> int:
+    """Add items without a video, (id, title, cover image path or None) each, as `no-media`;
+    retitle existing `no-media` items from `titles`. Returns how many were added. Call inside
+    a transaction."""
+    before = store.conn.total_changes
+    store.conn.executemany(
+        "INSERT OR IGNORE INTO items (id, title, source, path, thumbnail_path, status) "
+        "VALUES (?, ?, 'human', '', ?, 'no-media')", new)
+    added = store.conn.total_changes - before
+    store.conn.executemany("UPDATE items SET title = ? WHERE id = ? AND status = 'no-media'",
+                           [(t, i) for i, t in titles.items()])
+    return added
+
+
+def give_video(store: Store, item_id: str, path: str, title: str | None) -> None:
+    """A `no-media` item's video has arrived: it becomes `pending` with that file."""
+    store.conn.execute("UPDATE items SET path = ?, status = 'pending', thumbnail_path = NULL, "
+                       "title = COALESCE(?, title) WHERE id = ? AND status = 'no-media'",
+                       (path, title, item_id))
+
+
+def require_frames(store: Store, item_id: str, task: str) -> dict[str, Any]:
+    """The item, when it has a usable video; otherwise a clear InputError for `task`."""
+    from core.errors import InputError
+
+    item = get_item(store, item_id)
+    if item is None:
+        raise InputError(f"unknown item {item_id!r}")
+    if item["status"] == "no-media":
+        raise InputError(f"item {item_id!r} has no video (imported from an interactions or "
+                         f"titles file, status no-media): {task} needs its frames")
+    if item["status"] != "ok":
+        raise InputError(f"item {item_id!r} is {item['status']}"
+                         f"{': ' + item['error'] if item['error'] else ''}; {task} needs its frames")
+    return item
+
+
+def insert_users(store: Store, user_ids: Iterable[str]) -> None:
+    store.conn.executemany("INSERT OR IGNORE INTO users (id, name) VALUES (?, ?)",
+                           [(u, u) for u in user_ids])
 
 
 def insert_interactions(store: Store, rows: Iterable[dict[str, Any]]) -> int:

@@ -57,6 +57,10 @@ class Store:
             return
         # Take the write lock before reading the version again, so that two processes opening
         # a new corpus at once do not both migrate it. A migration applies whole or not at all.
+        # Foreign keys are off meanwhile (the pragma is a no-op inside a transaction), so that a
+        # migration may rebuild a table as SQLite documents (dropping a parent table with them
+        # on would cascade); the foreign key check below stands in for them.
+        self.conn.execute("PRAGMA foreign_keys = OFF")
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             version = self.schema_version
@@ -69,11 +73,18 @@ class Store:
             for target in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in _statements(MIGRATIONS[target - 1]):
                     self.conn.execute(statement)
+            broken = self.conn.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise SchemaError(f"{self.path}: migrating to version {SCHEMA_VERSION} would "
+                                  f"break {len(broken)} foreign key(s), first in table "
+                                  f"{broken[0][0]!r}; nothing was changed")
             self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
+        finally:
+            self.conn.execute("PRAGMA foreign_keys = ON")
 
     # -- transactions and the audit log ---------------------------------------------------
     @contextmanager

@@ -214,6 +214,53 @@ MIGRATIONS: list[str] = [
     ALTER TABLE reviews ADD COLUMN output_sha256 TEXT;
     ALTER TABLE jobs ADD COLUMN origin TEXT NOT NULL DEFAULT 'gui';
     """,
+    # 7: items without media (`no-media`: known from an interactions or titles file, with a
+    # title and perhaps a cover image, but no video). SQLite cannot alter a CHECK constraint,
+    # so the table is rebuilt by SQLite's documented procedure: `Store._migrate` turns foreign
+    # keys off around migrations (dropping `items` with them on would cascade into frames,
+    # embeddings, interactions...) and runs `PRAGMA foreign_key_check` before committing.
+    # Same columns in the same order; the indexes are made again.
+    """
+    CREATE TABLE items_new (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT 'human' CHECK (source IN ('human', 'ai')),
+        parent_id TEXT REFERENCES items(id),
+        creator_id TEXT REFERENCES creators(id),
+        licence TEXT NOT NULL DEFAULT 'unknown',
+        consent_derivatives INTEGER NOT NULL DEFAULT 0 CHECK (consent_derivatives IN (0, 1)),
+        category TEXT,
+        age_rating TEXT,
+        path TEXT NOT NULL,              -- '' for a no-media item
+        thumbnail_path TEXT,             -- a no-media item's cover, where one was given
+        thumbnail_t_s REAL,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'ok', 'failed', 'no-media')),
+        error TEXT,
+        width INTEGER,
+        height INTEGER,
+        duration_s REAL,
+        fps REAL,
+        frames INTEGER,
+        codec TEXT,
+        rotation INTEGER,
+        has_audio INTEGER,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        expires_at TEXT
+    );
+    INSERT INTO items_new (id, title, source, parent_id, creator_id, licence,
+        consent_derivatives, category, age_rating, path, thumbnail_path, thumbnail_t_s, status,
+        error, width, height, duration_s, fps, frames, codec, rotation, has_audio, created_at,
+        expires_at)
+    SELECT id, title, source, parent_id, creator_id, licence, consent_derivatives, category,
+        age_rating, path, thumbnail_path, thumbnail_t_s, status, error, width, height,
+        duration_s, fps, frames, codec, rotation, has_audio, created_at, expires_at FROM items;
+    DROP TABLE items;
+    ALTER TABLE items_new RENAME TO items;
+    CREATE INDEX items_status ON items(status);
+    CREATE INDEX items_source ON items(source);
+    CREATE INDEX items_expires ON items(expires_at) WHERE expires_at IS NOT NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
