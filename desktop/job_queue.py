@@ -6,12 +6,12 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal
 
 from core.jobs import cancel_queued, create_job, get_job, list_jobs, mark_interrupted, run_job
-from core.store import open_store
+from core.store import Store, open_store
 from desktop.workers import JobRunner, JobWorker
 
 
@@ -160,3 +160,71 @@ class JobQueue(QObject):
     def shutdown(self) -> None:
         self._waiting.clear()
         self.runner.shutdown()
+
+
+@dataclass
+class _Write:
+    fn: Callable[[Store], Any]
+    on_done: Callable[[Any], None] | None
+    on_error: Callable[[Exception], None] | None
+
+
+class DatabaseWriter(QObject):
+    """The GUI's one writer for short database operations (a review decision, a setting in the
+    audit log): each runs off the GUI thread, in order, with its own connection, and reports
+    back on the GUI thread (Anki's `CollectionOp`). Long work goes through `JobQueue` instead."""
+
+    def __init__(self, db_path: Path, runner: JobRunner, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.db_path = Path(db_path)
+        self.runner = runner
+        self._pending: deque[_Write] = deque()
+        self._current: _Write | None = None
+        self._error: Exception | None = None
+
+    def write(self, fn: Callable[[Store], Any], on_done: Callable[[Any], None] | None = None,
+              on_error: Callable[[Exception], None] | None = None) -> None:
+        self._pending.append(_Write(fn, on_done, on_error))
+        self._next()
+
+    @property
+    def busy(self) -> bool:
+        return self._current is not None or bool(self._pending)
+
+    def _next(self) -> None:
+        if self._current is not None or not self._pending:
+            return
+        self._current, self._error = self._pending.popleft(), None
+        db_path, fn = self.db_path, self._current.fn
+
+        def run(_progress):
+            with open_store(db_path) as store:
+                return fn(store)
+
+        worker = JobWorker(run)
+        worker.raised.connect(self._on_raised)       # bound slots: run on the GUI thread
+        worker.succeeded.connect(self._on_succeeded)
+        worker.failed.connect(self._on_failed)
+        self.runner.start(worker)
+
+    def _on_raised(self, exc: Exception) -> None:
+        self._error = exc
+
+    def _on_succeeded(self, result: Any) -> None:
+        done, self._current = self._current, None
+        try:
+            if done.on_done:
+                done.on_done(result)
+        finally:
+            self._next()
+
+    def _on_failed(self, message: str) -> None:
+        done, self._current = self._current, None
+        error = self._error or RuntimeError(message)
+        try:
+            if done.on_error:
+                done.on_error(error)
+            else:
+                raise error       # reaches the GUI's exception handler: shown, never silent
+        finally:
+            self._next()

@@ -12,13 +12,15 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDia
 from core.errors import GenerecError
 from core.export.gate import export_refusal
 from core.fidelity.evidence import evidence_sources
-from core.fidelity.review import OverrideRequired, latest_checks, record_decision
+from core.fidelity.review import OverrideRequired, check_state, record_decision
+from core.operator import operator_name
 from core.store import open_store
 from core.store.corpus import (counts, get_item, item_segments,
                                latest_generations, list_generations, list_items, list_users,
                                user_history, user_summary)
 from desktop.corpus_dock import CorpusDock
-from desktop.job_queue import JobQueue
+from desktop.errors import ErrorReporter
+from desktop.job_queue import DatabaseWriter, JobQueue
 from desktop.jobs_dock import JobsDock
 from desktop.preview_dock import PreviewPanel
 from desktop.review_dock import ReviewDock
@@ -33,7 +35,9 @@ WARM_UP_DELAY_MS = 300
 # The diffusion job kinds and which of the Users dock's options each takes.
 DIFFUSION_OPTIONS = {"revise": ("signal", "strength", "steps"), "create": ("signal", "steps"),
                      "thumbnail-gen": ("steps",)}
-CHECKED_KINDS = ("preview", "style", *DIFFUSION_OPTIONS)   # fidelity checks follow these
+# Job kinds that make generations; each job runs the fidelity checks on what it made.
+GENERATION_KINDS = ("preview", "style", *DIFFUSION_OPTIONS)
+REVIEWER_SETTING = "review/reviewer"
 
 
 class MainWindow(QMainWindow):
@@ -46,8 +50,10 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.state = AppState(Path(db_path))
         self.db_path = self.state.db_path
+        self.errors = ErrorReporter(self).install()
         self.queue = JobQueue(self.db_path, self)
         self.runner = self.queue.runner
+        self.writer = DatabaseWriter(self.db_path, self.runner, self)
         self.setWindowTitle(f"GeneRec Studio — {self.db_path.name}")
         self.setDockNestingEnabled(True)
         self.preview = PreviewPanel(self)
@@ -124,6 +130,10 @@ class MainWindow(QMainWindow):
                      self.request_creation, "Ctrl+Shift+N")
         self._action(generate, "Generate a t&humbnail for the user (diffusion)",
                      self.request_thumbnail_gen, "Ctrl+Shift+T")
+        review = self.menuBar().addMenu("&Review")
+        self._action(review, "Re-run &checks on the selected generation", self.rerun_checks,
+                     "Ctrl+Shift+K")
+        self._action(review, "&Reviewer name…", self.ask_reviewer)
         view = self.menuBar().addMenu("&View")
         self._action(view, "&Filter corpus", self.corpus.search.setFocus, "Ctrl+F")
         for dock in self._docks.values():
@@ -168,6 +178,7 @@ class MainWindow(QMainWindow):
         self.review.generation_selected.connect(self.state.set_generation)
         self.review.decision_requested.connect(self.decide)
         self.review.export_requested.connect(self.export_generation)
+        self.review.recheck_requested.connect(self.rerun_checks)
         self.preview.preview_requested.connect(self.request_preview)
         self.preview.style_requested.connect(self.request_style)
         self.state.user_changed.connect(self._on_user)
@@ -254,9 +265,12 @@ class MainWindow(QMainWindow):
             self.review.set_generations(list_generations(store, self.state.user_id or None))
 
     def _on_generation(self, generation_id: str) -> None:
+        if not generation_id:
+            return
         with open_store(self.db_path) as store:
-            self.review.show_checks(latest_checks(store, generation_id),
-                                    evidence_sources(store, generation_id))
+            state = check_state(store, generation_id)
+            self.review.show_checks(state.checks, evidence_sources(store, generation_id),
+                                    "" if state.current else state.problem())
 
     # -- operator actions -----------------------------------------------------------------
     def build_demo(self) -> None:
@@ -325,28 +339,63 @@ class MainWindow(QMainWindow):
         self.queue.submit("instruct", {"user_id": self.state.user_id, "text": text,
                                        "item_id": self.state.item_id or None})
 
-    def decide(self, generation_id: str, decision: str, reason: str) -> None:
+    @property
+    def reviewer(self) -> str:
+        """The name on every decision: the setting, else $GENEREC_REVIEWER, else the OS user."""
+        return operator_name(QSettings().value(REVIEWER_SETTING, "", type=str))
+
+    def ask_reviewer(self) -> None:
+        name, ok = QInputDialog.getText(self, "Reviewer", "Your name on review decisions:",
+                                        text=self.reviewer)
+        if not ok or not name.strip() or name.strip() == self.reviewer:
+            return
+        before, name = self.reviewer, name.strip()
+        QSettings().setValue(REVIEWER_SETTING, name)
+        self.writer.write(lambda store: store.audit("settings.changed", REVIEWER_SETTING,
+                                                    {"from": before, "to": name}, actor=name))
+        self.statusBar().showMessage(f"Decisions are now recorded as {name}", 5000)
+
+    def decide(self, generation_id: str, decision: str, reason: str,
+               override: str | None = None) -> None:
+        """Record a decision through the database writer (off the GUI thread); a failed blocking
+        check asks for an override reason, then tries again."""
         if decision == "reject" and not reason:
             reason, ok = QInputDialog.getText(self, "Reject", "Why is this rejected?")
             if not ok or not reason.strip():
                 return
-        override = None
+        reviewer = self.reviewer
+
+        def record(store):
+            return record_decision(store, generation_id, decision, reason, override, reviewer)
+
+        self.writer.write(record, lambda _status: self._on_decided(generation_id, decision),
+                          lambda exc: self._on_decision_refused(generation_id, decision, reason, exc))
+
+    def _on_decided(self, generation_id: str, decision: str) -> None:
         with open_store(self.db_path) as store:
-            try:
-                record_decision(store, generation_id, decision, reason)
-            except OverrideRequired as exc:
-                override, ok = QInputDialog.getText(
-                    self, "Override failing checks",
-                    f"Blocking checks failed: {', '.join(exc.failing)}.\nWhy approve anyway?")
-                if not ok or not override.strip():
-                    return
-                record_decision(store, generation_id, decision, reason, override)
-            except GenerecError as exc:
-                self.notify("Review", str(exc), QMessageBox.Icon.Warning)
-                return
             generations = list_generations(store, self.state.user_id or None)
-        self.statusBar().showMessage(f"{generation_id}: {decision}", 5000)
+        self.statusBar().showMessage(f"{generation_id}: {decision} ({self.reviewer})", 5000)
         self.review.decided(generations)
+
+    def _on_decision_refused(self, generation_id: str, decision: str, reason: str,
+                             exc: Exception) -> None:
+        if isinstance(exc, OverrideRequired):
+            override, ok = QInputDialog.getText(
+                self, "Override failing checks",
+                f"Blocking checks failed: {', '.join(exc.failing)}.\nWhy approve anyway?")
+            if ok and override.strip():
+                self.decide(generation_id, decision, reason, override.strip())
+        elif isinstance(exc, GenerecError):
+            self.notify("Review", str(exc), QMessageBox.Icon.Warning)
+        else:
+            raise exc
+
+    def rerun_checks(self) -> None:
+        generation_id = self.review.current()
+        if not generation_id:
+            self.notify("Re-run checks", "Select a generation in the Review panel first.")
+            return
+        self.queue.submit("check", {"generation_ids": [generation_id]})
 
     def export_selected(self) -> None:
         if self.review.current():
@@ -409,10 +458,9 @@ class MainWindow(QMainWindow):
             self._show_diffusion_result(job, state)
         elif job.kind in ("preview", "style"):
             self.refresh_preview()
-        if job.kind in CHECKED_KINDS and state == "done":
+        if job.kind in GENERATION_KINDS and state == "done":
             self.refresh_review()
-            made = job.result if isinstance(job.result, list) else [job.result]
-            self.queue.submit("check", {"generation_ids": [g["generation_id"] for g in made]})
+            self._on_generation(self.state.generation_id)
         elif job.kind == "check":
             self._on_generation(self.state.generation_id)
         self.job_ended.emit(job.title, state)
@@ -477,4 +525,5 @@ class MainWindow(QMainWindow):
         settings.setValue("main_window/geometry", self.saveGeometry())
         settings.setValue("main_window/state", self.saveState())
         self.queue.shutdown()
+        self.errors.uninstall()
         super().closeEvent(event)

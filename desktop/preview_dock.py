@@ -43,7 +43,8 @@ def _diffusion_text(generation: dict) -> str:
 
 def _video_caption(video: dict) -> str:
     if video["task"] == "style":
-        return f"Style: {PRESETS[video['params']['style']].label}"
+        style = video["params"]["style"]
+        return f"Style: {PRESETS[style].label if style in PRESETS else style}"   # `diffusion` has no preset
     if video["task"] == "revise":
         return f"Revision: {video['params']['signal']}, strength {video['params']['strength']}"
     return VIDEO_TASKS[video["task"]]

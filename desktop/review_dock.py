@@ -140,6 +140,7 @@ class ReviewDock(QWidget):
     generation_selected = Signal(str)
     decision_requested = Signal(str, str, str)     # generation id, decision, reason
     export_requested = Signal(str)                 # generation id
+    recheck_requested = Signal()                   # re-run the checks of the current one
 
     def __init__(self, parent=None, runner: JobRunner | None = None) -> None:
         super().__init__(parent)
@@ -156,6 +157,12 @@ class ReviewDock(QWidget):
         self.cards_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.cards_area.setWidget(cards)
         self.cards_area.setMinimumHeight(170)
+        self.check_state = QLabel()
+        self.check_state.setWordWrap(True)
+        self.check_state.setStyleSheet(f"color: {STATUS_STYLE['fail']}")
+        self.recheck = QPushButton("Re-run checks")
+        self.recheck.setToolTip("Run every fidelity check again on this generation (Ctrl+Shift+K)")
+        self.recheck.clicked.connect(self.recheck_requested.emit)
         self.reason = QLineEdit(placeholderText="Reason for the decision")
         self.approve = QPushButton("Approve (A)")
         self.reject = QPushButton("Reject (R)")
@@ -179,7 +186,11 @@ class ReviewDock(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(QLabel("<b>Generations</b> (pending first; J / K to move)"))
         layout.addWidget(self.list, 1)
-        layout.addWidget(QLabel("<b>Fidelity checks</b>"))
+        header = QHBoxLayout()
+        header.addWidget(QLabel("<b>Fidelity checks</b>"), 1)
+        header.addWidget(self.recheck)
+        layout.addLayout(header)
+        layout.addWidget(self.check_state)
         layout.addWidget(self.cards_area, 2)
         layout.addWidget(self.reason)
         layout.addLayout(buttons)
@@ -212,10 +223,14 @@ class ReviewDock(QWidget):
         if item is not None:
             self.generation_selected.emit(item.data(Qt.ItemDataRole.UserRole))
 
-    def show_checks(self, checks: list[dict], sources: dict | None = None) -> None:
+    def show_checks(self, checks: list[dict], sources: dict | None = None,
+                    not_current: str = "") -> None:
         """One card per check; `sources` (core.fidelity.evidence.evidence_sources) holds the
-        output file that boxes refer to and the texts that spans refer to."""
+        output file that boxes refer to and the texts that spans refer to; `not_current` says
+        why the checks do not allow approval yet (missing, stale, errored)."""
         sources = sources or {}
+        self.check_state.setText(f"Approval needs current checks: {not_current}" if not_current else "")
+        self.check_state.setVisible(bool(not_current))
         while self.cards.count():
             self.cards.takeAt(0).widget().deleteLater()
         self._waiting = {}

@@ -18,6 +18,7 @@ class JobWorker(QObject):
     previewed = Signal(object, str)     # N x H x W x 3 uint8 frames, caption
     succeeded = Signal(object)
     failed = Signal(str)
+    raised = Signal(object)             # the GenerecError behind `failed`, for callers that branch on it
     cancelled = Signal()
     finished = Signal()     # after any of the three outcomes
 
@@ -33,6 +34,7 @@ class JobWorker(QObject):
         except Cancelled:
             self.cancelled.emit()
         except GenerecError as exc:
+            self.raised.emit(exc)
             self.failed.emit(str(exc))
         except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback dialog
             self.failed.emit(f"Internal error: {type(exc).__name__}: {exc}")

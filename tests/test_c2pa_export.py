@@ -17,6 +17,7 @@ from core.export.gate import ExportRefused, export_generation
 from core.export.local_ca import SigningIdentity, identity_folder
 from core.export.metadata import container_tags
 from core.export.verify import verify_file
+from core.fidelity.base import run_checks
 from core.fidelity.review import latest_checks, record_decision
 from core.store import SCHEMA_VERSION, open_store
 from media_factory import ffmpeg, pattern_video
@@ -47,8 +48,8 @@ def corpus(tmp_path):
     db = tmp_path / "c.db"
     with open_store(db) as store, store.transaction():
         store.conn.execute("INSERT INTO users (id) VALUES ('u1')")
-        store.conn.execute("INSERT INTO items (id, title, path, status, licence) VALUES "
-                           "('src', 'Source', ?, 'ok', 'CC-BY-4.0')",
+        store.conn.execute("INSERT INTO items (id, title, path, status, licence, "
+                           "consent_derivatives) VALUES ('src', 'Source', ?, 'ok', 'CC-BY-4.0', 1)",
                            (str(pattern_video(tmp_path / "src.mp4", seconds=1.0)),))
         store.conn.execute("INSERT INTO interactions (user_id, item_id, kind, timestamp) "
                            "VALUES ('u1', 'src', 'like', 1)")
@@ -59,6 +60,7 @@ def approved_generation(store, output, item="src", task="clip"):
     with store.transaction():
         gen = record_generation(store, task, "u1", item, {"start_s": 0, "end_s": 1}, {},
                                 [{"role": "encoder", "id": "m"}], str(output))
+    run_checks(store, gen)
     record_decision(store, gen, "approve", "fine")
     return gen
 

@@ -188,12 +188,13 @@ def test_review_by_keyboard_and_export_gate(qtbot, open_window, corpus_copy, tmp
     window.export_generation(first)                       # still pending: refused
     assert "not approved" in messages[-1]
     review.list.setFocus()
-    qtbot.keyClick(review.list, Qt.Key.Key_A)
+    qtbot.keyClick(review.list, Qt.Key.Key_A)       # recorded by the database writer, off the GUI thread
+    qtbot.waitUntil(lambda: not window.writer.busy and review.current() != first, timeout=10000)
     second = review.current()
-    assert second != first
     review.reason.setText("wrong segment")
     review.list.setFocus()
     qtbot.keyClick(review.list, Qt.Key.Key_R)
+    qtbot.waitUntil(lambda: not window.writer.busy, timeout=10000)
     with open_store(corpus_copy) as store:
         status = dict(store.conn.execute("SELECT id, status FROM generations WHERE id IN (?, ?)",
                                          (first, second)).fetchall())

@@ -7,6 +7,7 @@ from core.cli import main
 from core.editor.generations import record_generation
 from core.errors import Cancelled, InputError
 from core.export.gate import ExportRefused, export_generation
+from core.fidelity.base import run_checks
 from core.fidelity.review import OverrideRequired, record_decision
 from core.jobs import create_job, get_job, list_jobs, mark_interrupted, run_job
 from core.progress import Progress
@@ -22,10 +23,13 @@ def corpus_with_generation(tmp_path):
     db = tmp_path / "c.db"
     with open_store(db) as store, store.transaction():
         store.conn.execute("INSERT INTO users (id) VALUES ('u1')")
-        store.conn.execute("INSERT INTO items (id, title, path, status, licence) VALUES "
-                           "('src', 'Source', ?, 'ok', 'CC-BY-4.0')", (str(video),))
+        store.conn.execute("INSERT INTO items (id, title, path, status, licence, "
+                           "consent_derivatives) VALUES ('src', 'Source', ?, 'ok', 'CC-BY-4.0', 1)",
+                           (str(video),))
         gen = record_generation(store, "clip", "u1", "src", {"start_s": 0, "end_s": 1},
                                 {"cosine": 0.5}, [{"role": "encoder", "id": "m"}], str(out))
+    with open_store(db) as store:
+        run_checks(store, gen)
     return db, gen
 
 
@@ -107,8 +111,8 @@ def test_export_gate_refuses_until_approved(corpus_with_generation, tmp_path):
 def test_failing_blocking_check_needs_an_override(corpus_with_generation):
     db, gen = corpus_with_generation
     with open_store(db) as store:
-        store.conn.execute("INSERT INTO checks (generation_id, name, version, blocking, status) "
-                           "VALUES (?, 'legal', '1', 1, 'fail')", (gen,))
+        store.conn.execute("UPDATE items SET consent_derivatives = 0 WHERE id = 'src'")
+        run_checks(store, gen)
         with pytest.raises(OverrideRequired, match="legal"):
             record_decision(store, gen, "approve", "looks good")
         assert record_decision(store, gen, "approve", "looks good",

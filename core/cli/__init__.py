@@ -1,7 +1,8 @@
 """The `generec` command line (DESIGN.md section 3).
 
-Exit status: 0 on success, 2 on bad arguments or bad input (one line on stderr), 1 on an
-internal error, 130 when cancelled. `--json` output goes alone to stdout.
+Exit status: 0 on success, 2 on bad arguments or bad input (`InputError`, `SchemaError`: one
+line on stderr), 1 on an internal error (any other failure), 130 when cancelled. `--json`
+output goes alone to stdout.
 """
 from __future__ import annotations
 
@@ -11,14 +12,15 @@ import sys
 import traceback
 
 from core import __version__
-from core.errors import Cancelled, GenerecError
+from core.errors import Cancelled, GenerecError, InputError, SchemaError
 from core.paths import default_db_path
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from core.cli import corpus_commands, diffusion_commands, model_commands, review_commands
+    from core.cli import (corpus_commands, diffusion_commands, jobs_commands, model_commands,
+                          review_commands)
 
     parser = argparse.ArgumentParser(prog="generec", description="GeneRec Studio, headless.")
     parser.add_argument("--version", action="version", version=f"generec {__version__}")
@@ -31,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     model_commands.register(sub, common)
     review_commands.register(sub, common)
     diffusion_commands.register(sub, common)
+    jobs_commands.register(sub, common)
     return parser
 
 
@@ -45,9 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("generec: interrupted", file=sys.stderr)
         return EXIT_CANCELLED
-    except GenerecError as exc:
+    except (InputError, SchemaError) as exc:
         print(f"generec: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except GenerecError as exc:    # a step of ours failed (a read-back, a signature): not bad input
+        print(f"generec: error: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
     except Exception as exc:  # noqa: BLE001 - the last line of defence: a short reason, exit 1
         if os.environ.get("GENEREC_DEBUG"):
             traceback.print_exc()

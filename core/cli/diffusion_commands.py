@@ -63,15 +63,16 @@ def add_diffusion_arguments(p: argparse.ArgumentParser) -> None:
                    help="diffusion model safetensors (default: the corpus's own, else bundled)")
 
 
-def generate_with_diffusion(store, args, bar) -> dict:
-    from core.diffusion import service
-
-    common = {"sampler": args.sampler, "steps": args.steps, "guidance": args.guidance,
-              "seed": args.seed, "checkpoint": args.checkpoint, "progress": bar}
+def diffusion_job_params(args) -> dict:
+    """The job parameters of `generate --task revise|create|thumbnail-gen`."""
+    common = {"user_id": args.user, "sampler": args.sampler, "steps": args.steps,
+              "guidance": args.guidance, "seed": args.seed, "checkpoint": args.checkpoint,
+              "spec": args.model}
     if args.task == "revise":
-        return service.generate_revision(store, args.user, args.item, args.signal, args.instruction,
-                                         args.strength, max_seconds=args.max_seconds, **common)
+        return {**common, "item_id": args.item, "signal": args.signal,
+                "instruction": args.instruction, "strength": args.strength,
+                "max_seconds": args.max_seconds}
     if args.task == "create":
-        return service.generate_creation(store, args.user, args.instruction, args.signal,
-                                         args.frames, **common)
-    return service.generate_thumbnail_image(store, args.user, args.item, **common)
+        return {**common, "instruction": args.instruction, "signal": args.signal,
+                "n_frames": args.frames}
+    return {**common, "item_id": args.item}

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from core.cli.corpus_commands import _positive, corpus, progress_bar
-from core.cli.diffusion_commands import add_diffusion_arguments, generate_with_diffusion
+from core.cli.diffusion_commands import add_diffusion_arguments, diffusion_job_params
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
@@ -142,31 +142,42 @@ def cmd_personalize(args) -> int:
 
 
 def cmd_generate(args) -> int:
-    from core.editor.service import generate_personalized, generate_styled
+    """Every task goes through the job protocol the GUI uses: screened, made, checked."""
+    from core.cli.jobs_commands import run_as_job
     from core.errors import InputError
 
     if args.task not in ("create",) and not args.item:
         raise InputError(f"--task {args.task} needs --item")
-    with corpus(args) as store, progress_bar(args, "generate") as bar:
-        if args.task in ("revise", "create", "thumbnail-gen"):
-            result = generate_with_diffusion(store, args, bar)
-        elif args.task == "style":
-            if not args.style:
-                from core.editor.style import PRESETS
-
-                raise InputError(f"--task style needs --style, one of {', '.join(PRESETS)}")
-            result = generate_styled(store, args.user, args.item, args.style, args.caption,
-                                     not args.no_label, bar, args.prompt, args.diffusion_weights,
-                                     {"steps": args.steps or 20,
-                                      "strength": args.strength or 0.45})
-        else:
-            result = generate_personalized(store, args.user, args.item, args.task, args.model,
-                                           args.clip_len, args.stride, bar)
+    kind, params = generation_job(args)
+    result = run_as_job(args, kind, params)
     if args.json:
         print(json.dumps(result, indent=1))
-    else:
-        print(f"{result['generation_id']}: {result['output_path']}")
+        return 0
+    print(f"{result['generation_id']}: {result['output_path']}")
+    for check in result["checks"]:
+        flag = " (blocking)" if check["blocking"] else ""
+        print(f"  {check['name']:<14} {check['status']:<5}{flag}  {check['text']}")
     return 0
+
+
+def generation_job(args) -> tuple[str, dict]:
+    """The job kind and parameters of `generec generate`: the same spec the GUI queues."""
+    from core.errors import InputError
+
+    if args.task in ("revise", "create", "thumbnail-gen"):
+        return args.task, diffusion_job_params(args)
+    if args.task == "style":
+        if not args.style:
+            from core.editor.style import PRESETS
+
+            raise InputError(f"--task style needs --style, one of {', '.join(PRESETS)}")
+        return "style", {"user_id": args.user, "item_id": args.item, "style": args.style,
+                         "caption": args.caption, "label": not args.no_label,
+                         "prompt": args.prompt, "diffusion_weights": args.diffusion_weights,
+                         "diffusion_options": {"steps": args.steps or 20,
+                                               "strength": args.strength or 0.45}}
+    return "generate", {"user_id": args.user, "item_id": args.item, "task": args.task,
+                        "spec": args.model, "clip_len": args.clip_len, "stride": args.stride}
 
 
 def cmd_train_recommender(args) -> int:

@@ -33,17 +33,22 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("review", parents=[common], help="approve or reject a generation")
     p.add_argument("generation_id", metavar="GENERATION_ID")
     decision = p.add_mutually_exclusive_group(required=True)
-    decision.add_argument("--approve", dest="decision", action="store_const", const="approve")
-    decision.add_argument("--reject", dest="decision", action="store_const", const="reject")
-    p.add_argument("--reason", required=True)
+    decision.add_argument("--approve", dest="decision", action="store_const", const="approve",
+                          help="approve: needs every check current (see generec check)")
+    decision.add_argument("--reject", dest="decision", action="store_const", const="reject",
+                          help="reject: needs a reason")
+    p.add_argument("--reason", required=True, help="why, in a sentence (kept in the audit log)")
     p.add_argument("--override", default=None,
                    help="why to approve although a blocking check failed")
-    p.add_argument("--reviewer", default="")
+    p.add_argument("--reviewer", default=None,
+                   help="who decides (default: $GENEREC_REVIEWER, else the OS user)")
     p.set_defaults(run=cmd_review)
 
     p = sub.add_parser("export", parents=[common], help="export an approved generation")
     p.add_argument("generation_id", metavar="GENERATION_ID")
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True, help="folder to write the export into")
+    p.add_argument("--force", action="store_true",
+                   help="replace an earlier export of this generation in that folder")
     expiry = p.add_mutually_exclusive_group()
     expiry.add_argument("--expires-in", type=float, default=None, metavar="DAYS",
                         help="the AI item expires this many days from now")
@@ -87,7 +92,7 @@ def cmd_verify(args) -> int:
 
 
 def cmd_audit(args) -> int:
-    from core.errors import GenerecError
+    from core.errors import InputError
     from core.store.audit import verify_chain
 
     with corpus(args) as store:
@@ -98,15 +103,19 @@ def cmd_audit(args) -> int:
         print(f"audit log intact: {result['entries']} chained entries"
               + (f", {result['legacy']} from before the chain" if result["legacy"] else ""))
     if not result["ok"]:
-        raise GenerecError(f"audit log broken at entry {result['broken_at']}: {result['reason']}")
+        raise InputError(f"audit log broken at entry {result['broken_at']}: {result['reason']}")
     return 0
 
 
 def cmd_check(args) -> int:
-    from core.fidelity.base import run_checks
+    """Run the checks as a job (listed by generec jobs); print what each found."""
+    from core.cli.jobs_commands import run_as_job
+    from core.store.reviews import latest_checks
 
+    ran = run_as_job(args, "check", {"generation_ids": [args.generation_id]})[args.generation_id]
     with corpus(args) as store:
-        results = run_checks(store, args.generation_id)
+        latest = {c["name"]: c for c in latest_checks(store, args.generation_id)}
+    results = [latest[c["name"]] for c in ran]
     if args.json:
         print(json.dumps(results, indent=1, default=str))
         return 0
@@ -118,10 +127,10 @@ def cmd_check(args) -> int:
 
 def cmd_fairness(args) -> int:
     from core.fidelity.checks.fairness import outcome_parity
+    from core.store.reviews import generation_ids
 
     with corpus(args) as store:
-        ids = [r[0] for r in store.conn.execute("SELECT id FROM generations ORDER BY created_at, id")]
-        report = outcome_parity(store, ids)
+        report = outcome_parity(store, generation_ids(store))
     if args.json:
         print(json.dumps(report, indent=1))
         return 0
@@ -153,7 +162,7 @@ def cmd_export(args) -> int:
 
     expires_at = expiry_from(args.expires_in, args.expires_at)
     with corpus(args) as store:
-        result = export_generation(store, args.generation_id, args.out, expires_at)
+        result = export_generation(store, args.generation_id, args.out, expires_at, args.force)
     print(json.dumps(result, indent=1) if args.json else f"exported to {result['file']}")
     return 0
 

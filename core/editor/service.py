@@ -19,8 +19,11 @@ TASKS = ("thumbnail", "clip")
 
 
 def resolve_model_id(store: Store, spec: str | None = None) -> str:
-    """The id of the model that indexed this corpus under `spec`, without loading the model."""
+    """The id of the model that indexed this corpus under `spec` (or `spec` itself where it
+    is already such an id, as provenance records hold), without loading the model."""
     spec = (spec or "bundled").strip()
+    if store.conn.execute("SELECT 1 FROM models WHERE id = ?", (spec,)).fetchone():
+        return spec
     if spec == "bundled":
         weights = BUNDLED_DIR / f"{BUNDLED_NAME}.safetensors"
         if weights.is_file():

@@ -13,7 +13,6 @@ which includes the checkpoint's sha256, so embeddings of two models never mix.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -25,6 +24,7 @@ import numpy as np
 
 from core.encoders.preprocess import OPENAI_MEAN, OPENAI_STD, to_batch
 from core.errors import GenerecError, InputError
+from core.hashing import file_sha256
 from core.paths import RESOURCES
 
 BUNDLED_NAME = "generec-tiny"
@@ -34,14 +34,6 @@ WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
 
 class EncoderError(InputError):
     """An encoder spec that cannot be loaded; the message says how to fix it."""
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass

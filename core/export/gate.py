@@ -7,7 +7,6 @@ that passed every step gets its final name, so a crash never leaves a half-made 
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -18,8 +17,10 @@ from typing import Callable, Iterator
 
 from core.editor.generations import get_generation
 from core.errors import GenerecError, InputError
+from core.hashing import file_sha256
 from core.progress import Progress
 from core.store import Store
+from core.store.reviews import approved_output_sha256, generation_status, insert_checks
 
 EXPORTABLE = ("approved", "exported")
 # What the exported file may tell about itself: the provenance record less the user it was
@@ -32,48 +33,61 @@ class ExportRefused(InputError):
 
 
 def export_refusal(store: Store, generation_id: str) -> str | None:
-    """Why the generation may not be exported, or None when it may."""
-    row = store.conn.execute("SELECT status FROM generations WHERE id = ?",
-                             (generation_id,)).fetchone()
-    if row is None:
+    """Why the generation may not be exported, or None when it may: it must be approved, and its
+    output must hold the very bytes that were checked and approved."""
+    status = generation_status(store, generation_id)
+    if status is None:
         return f"unknown generation {generation_id!r}"
-    if row[0] not in EXPORTABLE:
-        return f"generation {generation_id} is {row[0]}, not approved; nothing was exported"
+    if status not in EXPORTABLE:
+        return f"generation {generation_id} is {status}, not approved; nothing was exported"
+    output = Path(get_generation(store, generation_id)["output_path"] or "")
+    if not output.is_file():
+        return f"generation {generation_id}: output file {output} is missing; nothing was exported"
+    approved, sha = approved_output_sha256(store, generation_id)
+    if not approved or sha is None:
+        return (f"generation {generation_id} was approved before approvals recorded the output's "
+                f"sha256; re-run its checks and approve it again; nothing was exported")
+    if file_sha256(output) != sha:
+        return (f"generation {generation_id}: output changed after review ({output} no longer "
+                f"holds the approved bytes); nothing was exported")
     return None
 
 
 def export_generation(store: Store, generation_id: str, out_dir: str | Path,
-                      expires_at: str | None = None) -> dict:
-    """`expires_at`: optional UTC expiry ('YYYY-MM-DDTHH:MM:SSZ', see core.export.expiry)."""
+                      expires_at: str | None = None, force: bool = False) -> dict:
+    """`expires_at`: optional UTC expiry ('YYYY-MM-DDTHH:MM:SSZ', see core.export.expiry).
+    An existing export of the same name is never overwritten unless `force`."""
     refusal = export_refusal(store, generation_id)
     if refusal is not None:
         raise ExportRefused(refusal)
     generation = get_generation(store, generation_id)
-    source = Path(generation["output_path"] or "")
-    if not source.is_file():
-        raise InputError(f"generation {generation_id}: output file {source} is missing")
+    source = Path(generation["output_path"])
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{generation_id}{source.suffix}"
+    sidecar = out_dir / f"{generation_id}.provenance.json"
+    existing = [p.name for p in (target, sidecar) if p.exists()]
+    if existing and not force:
+        raise ExportRefused(f"{out_dir} already holds {', '.join(existing)}; nothing was "
+                            f"exported (choose another folder, or --force to replace it)")
+    out_dir.mkdir(parents=True, exist_ok=True)
     exported_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     with _staging(target) as stage:
         made = _make_export(source, stage, generation, expires_at, target.name)
         os.replace(made["file"], target)
-    sidecar = out_dir / f"{generation_id}.provenance.json"
     provenance = {**generation["provenance"], "expires_at": expires_at, "exported_at": exported_at,
                   **{k: v for k, v in made.items() if k != "file"}}
     _atomic_write(sidecar, json.dumps(provenance, indent=2, sort_keys=True))
     corpus_copy = _corpus_copy(store, target) if source.suffix.lower() == ".mp4" else None
     mark, credentials = made["watermark"], made["c2pa"]
     with store.transaction():
-        store.conn.execute(
-            "INSERT INTO checks (generation_id, name, version, blocking, status, score, evidence) "
-            "VALUES (?, 'identifiability', '2', 1, 'pass', ?, ?)",
-            (generation_id, mark["agreement"], json.dumps({
+        insert_checks(store, generation_id, [{
+            "name": "identifiability", "version": "2", "blocking": True, "status": "pass",
+            "score": mark["agreement"], "evidence": {
                 "text": f"watermark {mark['payload']} read back from the exported file "
                         f"({mark['agreement']:.0%} of bits agree across {mark['frames']} frames); "
                         f"Content Credentials: {credentials['summary']}",
-                **mark, "c2pa": {k: v for k, v in credentials.items() if k != "provenance"}})))
+                **mark, "c2pa": {k: v for k, v in credentials.items() if k != "provenance"}}}],
+            made["sha256"], None)
         if corpus_copy is not None:
             _add_ai_item(store, generation, corpus_copy, expires_at)
         store.conn.execute("UPDATE generations SET status = 'exported', expires_at = ? "
@@ -135,14 +149,6 @@ def _staging(target: Path) -> Iterator[Callable[[str], Path]]:
             path.unlink(missing_ok=True)
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _atomic_write(target: Path, text: str) -> None:
     tmp = target.with_name(f".{target.name}.partial")
     tmp.write_text(text)
@@ -185,7 +191,8 @@ def _add_ai_item(store: Store, generation: dict, path: Path, expires_at: str | N
 
 
 def export_generations(store: Store, generation_ids: list[str], out_dir: str,
-                       progress: Progress | None = None, expires_at: str | None = None) -> dict:
+                       progress: Progress | None = None, expires_at: str | None = None,
+                       force: bool = False) -> dict:
     """Export several; refused ones are reported, the rest go on."""
     progress = progress or Progress()
     exported, refused = [], []
@@ -193,7 +200,7 @@ def export_generations(store: Store, generation_ids: list[str], out_dir: str,
         progress.check_cancelled()
         progress.update(done, len(generation_ids), generation_id)
         try:
-            exported.append(export_generation(store, generation_id, out_dir, expires_at))
+            exported.append(export_generation(store, generation_id, out_dir, expires_at, force))
         except InputError as exc:
             refused.append({"generation_id": generation_id, "reason": str(exc)})
     progress.update(len(generation_ids), len(generation_ids), "exported")

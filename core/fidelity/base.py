@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from core.editor.generations import get_generation
 from core.errors import InputError
+from core.hashing import file_sha256
 from core.paths import RESOURCES
 from core.store import Store
 from core.store.corpus import get_item
+from core.store.reviews import insert_checks, instructions_before
 
 STATUSES = ("pass", "warn", "fail", "error")
 
@@ -45,8 +48,25 @@ class Check(Protocol):
     def run(self, candidate: Candidate, context: dict) -> CheckResult: ...
 
 
+RULES_FILE = RESOURCES / "fidelity_rules.json"
+# Generation parameters that steered what was made: screened like the user's instructions.
+STEERING_PARAMS = {"instruction": "instruction", "caption": "burned-in caption",
+                   "prompt": "prompt", "topic": "topic"}
+
+
 def load_rules() -> dict:
-    return json.loads((RESOURCES / "fidelity_rules.json").read_text())
+    return json.loads(RULES_FILE.read_text())
+
+
+def rules_sha256() -> str:
+    """The rules' fingerprint: a check that ran under other rules is stale."""
+    return file_sha256(RULES_FILE)
+
+
+def output_sha256(generation: dict) -> str | None:
+    """The sha256 of the generation's output file, None when it has none or it is missing."""
+    path = generation.get("output_path")
+    return file_sha256(path) if path and Path(path).is_file() else None
 
 
 def candidate_for(store: Store, generation_id: str) -> Candidate:
@@ -66,15 +86,18 @@ def candidate_for(store: Store, generation_id: str) -> Candidate:
             "SELECT caption FROM segments WHERE item_id = ? ORDER BY idx", (item["id"],))]
         if captions:
             texts["captions"] = " | ".join(captions)
-    if generation["params"].get("caption"):
-        texts["burned-in caption"] = generation["params"]["caption"]
+    texts.update(steering_texts(generation["params"]))
     if generation["user_id"]:
-        instructions = [r[0] for r in store.conn.execute(
-            "SELECT text FROM instructions WHERE user_id = ? ORDER BY id DESC LIMIT 5",
-            (generation["user_id"],))]
+        instructions = instructions_before(store, generation["user_id"], generation["created_at"])
         if instructions:
             texts["instructions"] = " | ".join(instructions)
     return Candidate(generation, item, user, texts)
+
+
+def steering_texts(params: dict) -> dict[str, str]:
+    """Where -> text of what the operator or user asked for in the generation's parameters."""
+    return {where: str(params[key]) for key, where in STEERING_PARAMS.items()
+            if str(params.get(key) or "").strip()}
 
 
 def run_checks(store: Store, generation_id: str, checks: list | None = None) -> list[dict]:
@@ -92,12 +115,9 @@ def run_checks(store: Store, generation_id: str, checks: list | None = None) -> 
                                                  "traceback": traceback.format_exc(limit=3)})
         stored.append({"name": check.name, "version": check.version, "blocking": check.blocking,
                        "status": result.status, "score": result.score, "evidence": result.evidence})
+    sha = output_sha256(candidate.generation)
     with store.transaction():
-        for r in stored:
-            store.conn.execute(
-                "INSERT INTO checks (generation_id, name, version, blocking, status, score, evidence) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (generation_id, r["name"], r["version"], int(r["blocking"]), r["status"], r["score"],
-                 json.dumps(r["evidence"], default=str)))
-        store.audit("checks.run", generation_id, {r["name"]: r["status"] for r in stored})
+        insert_checks(store, generation_id, stored, sha, rules_sha256())
+        store.audit("checks.run", generation_id,
+                    {**{r["name"]: r["status"] for r in stored}, "output_sha256": sha})
     return stored

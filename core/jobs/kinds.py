@@ -5,12 +5,11 @@ Imports happen inside each function so that the GUI never pays for torch at star
 from __future__ import annotations
 
 from dataclasses import asdict, is_dataclass
-from typing import Any, Callable
+from typing import Any
 
+from core.jobs.generation import JobFunction, check_summary, made_and_checked
 from core.progress import Progress
 from core.store import Store
-
-JobFunction = Callable[[Store, dict, Progress], Any]
 
 
 def _demo(store: Store, params: dict, progress: Progress):
@@ -61,7 +60,7 @@ def _check(store: Store, params: dict, progress: Progress):
     for done, generation_id in enumerate(params["generation_ids"]):
         progress.check_cancelled()
         progress.update(done, len(params["generation_ids"]), generation_id)
-        results[generation_id] = {r["name"]: r["status"] for r in run_checks(store, generation_id)}
+        results[generation_id] = check_summary(run_checks(store, generation_id))
     progress.update(len(params["generation_ids"]), len(params["generation_ids"]), "checked")
     return results
 
@@ -147,16 +146,21 @@ def _train_recommender(store: Store, params: dict, progress: Progress):
     return report
 
 
-JOB_KINDS: dict[str, JobFunction] = {
-    "demo": _demo,
-    "import": _import,
-    "index": _index,
+# Every task that makes a generation runs through one protocol (screen, make, check).
+GENERATION_KINDS: dict[str, JobFunction] = {
     "generate": _generate,
     "preview": _preview,
     "style": _style,
     "revise": _diffusion("generate_revision", item_needed=False, per_block=True),
     "create": _diffusion("generate_creation", item_needed=False, per_block=True),
     "thumbnail-gen": _diffusion("generate_thumbnail_image", item_needed=True, per_block=False),
+}
+
+JOB_KINDS: dict[str, JobFunction] = {
+    "demo": _demo,
+    "import": _import,
+    "index": _index,
+    **{kind: made_and_checked(kind, make) for kind, make in GENERATION_KINDS.items()},
     "instruct": _instruct,
     "check": _check,
     "evaluate": _evaluate,

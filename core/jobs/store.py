@@ -14,13 +14,19 @@ from core.store import Store, open_store
 NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 
-def create_job(store: Store, kind: str, params: dict[str, Any]) -> str:
+ORIGINS = ("gui", "cli")
+
+
+def create_job(store: Store, kind: str, params: dict[str, Any], origin: str = "gui") -> str:
+    """Queue a job; `origin` says who asked (the GUI or the CLI), so `generec jobs` lists both."""
     if kind not in JOB_KINDS:
         raise InputError(f"unknown job kind {kind!r}")
+    if origin not in ORIGINS:
+        raise InputError(f"unknown job origin {origin!r}; expected one of {', '.join(ORIGINS)}")
     job_id = "job-" + uuid.uuid4().hex[:12]
     with store.transaction():
-        store.conn.execute("INSERT INTO jobs (id, kind, params) VALUES (?, ?, ?)",
-                           (job_id, kind, json.dumps(params, sort_keys=True, default=str)))
+        store.conn.execute("INSERT INTO jobs (id, kind, params, origin) VALUES (?, ?, ?, ?)",
+                           (job_id, kind, json.dumps(params, sort_keys=True, default=str), origin))
     return job_id
 
 

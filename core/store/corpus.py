@@ -93,6 +93,19 @@ def require_frames(store: Store, item_id: str, task: str) -> dict[str, Any]:
     return item
 
 
+def recommendable_items(store: Store) -> list[str]:
+    """Items a recommender ranks: those with a video (`ok`) or without one (`no-media`)."""
+    return [r[0] for r in store.conn.execute(
+        "SELECT id FROM items WHERE status IN ('ok', 'no-media') ORDER BY id")]
+
+
+def ordered_likes(store: Store) -> list[tuple[str, str]]:
+    """(user, item) of every like, each user's in time order (ties: the order of import)."""
+    return [tuple(r) for r in store.conn.execute(
+        "SELECT user_id, item_id FROM interactions WHERE kind = 'like' "
+        "ORDER BY user_id, timestamp, id")]
+
+
 def insert_users(store: Store, user_ids: Iterable[str]) -> None:
     store.conn.executemany("INSERT OR IGNORE INTO users (id, name) VALUES (?, ?)",
                            [(u, u) for u in user_ids])
@@ -184,3 +197,10 @@ def latest_generations(store: Store, user_id: str, item_id: str) -> dict[str, di
 def item_segments(store: Store, item_id: str) -> list[tuple[float, float]]:
     return [tuple(r) for r in store.conn.execute(
         "SELECT start_s, end_s FROM segments WHERE item_id = ? ORDER BY idx", (item_id,))]
+
+
+def item_paths(store: Store, item_ids: list[str]) -> dict[str, str]:
+    """Item id -> media path, for the items of `item_ids` that exist."""
+    marks = ", ".join("?" * len(item_ids))
+    return {r[0]: r[1] for r in store.conn.execute(
+        f"SELECT id, path FROM items WHERE id IN ({marks})", item_ids)} if item_ids else {}

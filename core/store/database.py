@@ -95,14 +95,16 @@ class Store:
 
     def audit(self, action: str, target: str | None = None, details: dict[str, Any] | None = None,
               actor: str = "") -> None:
-        """Append an entry chained to the previous one (see `audit_chain`)."""
+        """Append an entry chained to the previous one (see `audit_chain`); the actor defaults
+        to the operator (core.operator)."""
+        from core.operator import operator_name
         from core.store.audit import entry_hash, now
 
         with self.transaction():
             row = self.conn.execute("SELECT hash FROM audit_log WHERE hash IS NOT NULL "
                                     "ORDER BY id DESC LIMIT 1").fetchone()
             prev = row[0] if row else ""
-            entry = {"ts": now(), "actor": actor, "action": action, "target": target,
+            entry = {"ts": now(), "actor": operator_name(actor), "action": action, "target": target,
                      "details": json.dumps(details or {}, sort_keys=True)}
             self.conn.execute(
                 "INSERT INTO audit_log (ts, actor, action, target, details, prev_hash, hash) "

@@ -22,6 +22,17 @@ def register_model(store: Store, model_id: str, spec: str, sha256: str | None, d
                        (model_id, spec, sha256, dim))
 
 
+def encoder_spec(store: Store, model_id: str) -> str:
+    """The spec that loads the encoder behind `model_id` (what `generec index --model` took)."""
+    from core.errors import InputError
+
+    row = store.conn.execute("SELECT spec FROM models WHERE id = ?", (model_id,)).fetchone()
+    if row is None:
+        raise InputError(f"the corpus has no embeddings from encoder {model_id!r}; run "
+                         f"'generec index' first")
+    return row[0]
+
+
 def items_without_embeddings(store: Store, model_id: str,
                              among: list[str] | None = None) -> list[dict]:
     rows = store.conn.execute(
@@ -54,6 +65,33 @@ def save_item_embeddings(store: Store, model_id: str, item_id: str, times: list[
     store.conn.executemany(
         "INSERT OR REPLACE INTO embeddings (model_id, item_id, kind, idx, vector) "
         "VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def item_vectors(store: Store, model_id: str, kind: str) -> dict[str, np.ndarray]:
+    """item id -> its vector of `kind` ('title' or 'thumbnail', index 0) from one model."""
+    return {item_id: from_blob(blob) for item_id, blob in store.conn.execute(
+        "SELECT item_id, vector FROM embeddings WHERE model_id = ? AND kind = ? AND idx = 0",
+        (model_id, kind))}
+
+
+def save_item_vectors(store: Store, model_id: str, kind: str,
+                      rows: list[tuple[str, np.ndarray]]) -> None:
+    """Store one vector of `kind` per item (replacing it). Call in a transaction."""
+    store.conn.executemany(
+        "INSERT OR REPLACE INTO embeddings (model_id, item_id, kind, idx, vector) "
+        "VALUES (?, ?, ?, 0, ?)", [(model_id, item_id, kind, to_blob(v)) for item_id, v in rows])
+
+
+def save_user_vectors(store: Store, model_id: str, rows: list[tuple[str, np.ndarray]]) -> None:
+    """User_Emb of a trained recommender, per user. Call in a transaction."""
+    store.conn.executemany(
+        "INSERT OR REPLACE INTO user_embeddings (model_id, user_id, vector) VALUES (?, ?, ?)",
+        [(model_id, user_id, to_blob(v)) for user_id, v in rows])
+
+
+def user_vectors(store: Store, model_id: str) -> dict[str, np.ndarray]:
+    return {user_id: from_blob(blob) for user_id, blob in store.conn.execute(
+        "SELECT user_id, vector FROM user_embeddings WHERE model_id = ?", (model_id,))}
 
 
 @dataclass

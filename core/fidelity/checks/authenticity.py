@@ -15,6 +15,7 @@ from core.media import probe, sample_frames
 
 name, blocking, version = "authenticity", False, "2"
 FRAMES = 8
+LAYOUT_CELLS = 16
 
 
 def ssim_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -30,6 +31,18 @@ def ssim_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def ssim(a: np.ndarray, b: np.ndarray) -> float:
     return float(ssim_map(a, b).mean())
+
+
+def layout_kept(a: np.ndarray, b: np.ndarray, cells: int = LAYOUT_CELLS) -> float:
+    """How much of the source's coarse layout the output keeps: the correlation of the two
+    greyscale images averaged over a `cells` x `cells` grid. Style filters change texture and
+    colour but keep where light and dark sit (high); noise or another video in the source's
+    place does not (near 0)."""
+    small = [cv2.resize(x.astype(np.float32), (cells, cells), interpolation=cv2.INTER_AREA).ravel()
+             for x in (a, b)]
+    if min(float(x.std()) for x in small) < 1e-3:     # a flat image has no layout to keep
+        return 1.0 if np.allclose(*small, atol=2.0) else 0.0
+    return float(np.corrcoef(*small)[0, 1])
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -48,12 +61,13 @@ def _compare(source: str, output: str, start_s: float, face_min_score: float) ->
         src = min(src_all, key=lambda f: abs(f.t_s - target)).image
         sources.append(cv2.resize(src, (frame.image.shape[1], frame.image.shape[0])))
         grey = [cv2.cvtColor(im, cv2.COLOR_RGB2GRAY) for im in (sources[-1], frame.image)]
-        maps.append((ssim_map(*grey), psnr(*grey)))
+        maps.append((ssim_map(*grey), psnr(*grey), layout_kept(*grey)))
     indices = [int(round(f.t_s * out_info.fps)) for f in out_frames]
     factor = max(out_info.width, out_info.height) / max(out_frames[0].image.shape[:2]) if out_frames else 1.0
-    return {"ssim": [round(float(m.mean()), 3) for m, _ in maps], "psnr": [round(p, 2) for _, p in maps],
+    return {"ssim": [round(float(m.mean()), 3) for m, _, _ in maps],
+            "psnr": [round(p, 2) for _, p, _ in maps], "layout": [round(k, 3) for _, _, k in maps],
             "frames": [round(f.t_s, 2) for f in out_frames],
-            "face_regions": _face_regions(sources, [m for m, _ in maps], indices, factor, face_min_score)}
+            "face_regions": _face_regions(sources, [m for m, _, _ in maps], indices, factor, face_min_score)}
 
 
 def _face_regions(sources: list[np.ndarray], maps: list[np.ndarray], indices: list[int],
@@ -87,6 +101,10 @@ def run(candidate: Candidate, context: dict) -> CheckResult:
         if altered:
             notes.append(f"face regions altered in {len({r['frame'] for r in altered})} sampled frames "
                          f"(lowest SSIM inside a face {min(r['ssim'] for r in altered):.2f})")
+    domain = (candidate.generation.get("params") or {}).get("domain") or {}
+    if domain.get("warning"):   # a diffusion model used outside its training corpus (issue 12)
+        notes.append(domain["warning"])
+        evidence["out_of_domain"] = domain
     claims = [m.group(0) for text in candidate.texts.values() for p in rules["claim_patterns"]
               for m in re.finditer(p, text, re.IGNORECASE)]
     if claims:
