@@ -1,5 +1,6 @@
-"""Authenticity: how far the output departs from its source (SSIM and PSNR per sampled frame,
-for video outputs), whether the faces of the source were altered (SSIM inside each face box the
+"""Authenticity: how far the output departs from its source (SSIM, PSNR and the coarse layout
+kept per sampled frame, for video outputs; too little layout kept fails, calibrated by
+`bench/calibrate_authenticity.py`), whether the faces of the source were altered (SSIM inside each face box the
 detector finds in the matched source frame), and captions with factual claims marked unverified
 for a human."""
 from __future__ import annotations
@@ -13,7 +14,9 @@ from core.fidelity.base import Candidate, CheckResult
 from core.fidelity.detector import detect, faces
 from core.media import probe, sample_frames
 
-name, blocking, version = "authenticity", False, "2"
+# Blocking since version 3: a "revision" that replaced its source fails (override needed).
+name, blocking, version = "authenticity", True, "3"
+MADE_FROM_SCRATCH = ("create", "thumbnail-gen")
 FRAMES = 8
 LAYOUT_CELLS = 16
 
@@ -87,15 +90,23 @@ def _face_regions(sources: list[np.ndarray], maps: list[np.ndarray], indices: li
 def run(candidate: Candidate, context: dict) -> CheckResult:
     rules = context["rules"]["authenticity"]
     evidence: dict = {}
-    notes = []
+    notes, problems = [], []
     output, item = candidate.generation["output_path"], candidate.item
     score = None
-    if output and output.endswith(".mp4") and item:
+    if candidate.generation["task"] in MADE_FROM_SCRATCH:
+        notes.append("made from scratch: nothing real vouches for what it shows; judge it by eye "
+                     "(its nearest corpus items are in the legal check)")
+    elif output and output.endswith(".mp4") and item:
         start = candidate.generation["params"].get("start_s", 0.0)
         face_min_score = context["rules"]["privacy"]["face_min_score"]
         evidence.update(_compare(item["path"], output, start, face_min_score))
         score = float(np.mean(evidence["ssim"]))
-        if score < rules["warn_below_ssim"]:
+        kept = float(np.mean(evidence["layout"]))
+        if kept < rules["fail_below_layout"]:
+            problems.append(f"keeps too little of its source to be a revision of it (coarse layout "
+                            f"kept {kept:.2f}, below {rules['fail_below_layout']}): a replacement, "
+                            f"not an edit; approving it needs an override")
+        elif score < rules["warn_below_ssim"]:
             notes.append(f"departs strongly from its source (mean SSIM {score:.2f})")
         altered = [r for r in evidence["face_regions"] if r["ssim"] < rules["face_region_warn_below_ssim"]]
         if altered:
@@ -110,6 +121,7 @@ def run(candidate: Candidate, context: dict) -> CheckResult:
     if claims:
         notes.append(f"factual claims to verify: {', '.join(sorted(set(claims))[:5])}")
         evidence["claims"] = claims
-    evidence["text"] = "; ".join(notes) or (
-        f"mean SSIM {score:.2f} to the source" if score is not None else "nothing to compare")
-    return CheckResult("warn" if notes else "pass", score, evidence)
+    evidence["text"] = "; ".join(problems + notes) or (
+        f"mean SSIM {score:.2f} to the source" if score is not None else
+        "no video output to compare with its source")
+    return CheckResult("fail" if problems else "warn" if notes else "pass", score, evidence)

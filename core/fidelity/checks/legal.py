@@ -6,9 +6,9 @@ memorisation: a near-copy of another corpus item is that item's derivative and f
 from __future__ import annotations
 
 from core.fidelity.base import Candidate, CheckResult
+from core.fidelity.checks.authenticity import MADE_FROM_SCRATCH
 
 name, blocking, version = "legal", True, "2"
-MADE_FROM_SCRATCH = ("create", "thumbnail-gen")
 
 
 def run(candidate: Candidate, context: dict) -> CheckResult:
