@@ -56,5 +56,6 @@ def made_and_checked(kind: str, make: JobFunction) -> JobFunction:
         for done, generation in enumerate(made):
             progress.update(done, len(made), f"checking {generation['generation_id']}")
             generation["checks"] = check_summary(run_checks(store, generation["generation_id"]))
+        progress.update(len(made), len(made), "made and checked")
         return result
     return run
