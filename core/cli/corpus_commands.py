@@ -138,8 +138,13 @@ def cmd_synthetic_log(args) -> int:
 
 
 def cmd_info(args) -> int:
+    from core.evaluation.seeds import bundled_model_seeds
+    from core.store.evaluation import demo_seeds
+
     with corpus(args) as store:
         info = counts(store)
+        info["demo_seeds"] = demo_seeds(store)   # issue 12: which seeds built this corpus
+    info["bundled_models"] = bundled_model_seeds()   # and which seeds each bundled model saw
     if args.json:
         print(json.dumps(info))
     else:

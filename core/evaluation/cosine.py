@@ -58,21 +58,20 @@ def _users(store: Store, index: FrameIndex) -> list[_User]:
     return users
 
 
-def _frame_hits(store: Store, index: FrameIndex) -> tuple[np.ndarray, np.ndarray] | None:
-    """Per frame, and per original thumbnail, the (colour, shape) of the segment shown."""
-    segments: dict[str, list] = {}
-    for item_id, start, end, attrs in store.conn.execute(
-            "SELECT item_id, start_s, end_s, attributes FROM segments WHERE attributes IS NOT NULL"):
-        segments.setdefault(item_id, []).append((start, end, json.loads(attrs)))
+def _frame_hits(store: Store, index: FrameIndex) -> tuple[np.ndarray, list] | None:
+    """Per frame, and per original thumbnail, the true (colour, shape, scene) of the segment shown."""
+    from core.store.evaluation import segment_attributes, thumbnail_times
+
+    segments = segment_attributes(store)
     if not segments:
         return None
-    thumb_t = dict(store.conn.execute("SELECT id, thumbnail_t_s FROM items"))
+    thumb_t = thumbnail_times(store)
 
     def at(item_id: str, t: float | None):
         for start, end, attrs in segments.get(item_id, []):
             if t is not None and start <= t < end + 1e-6:
-                return (attrs["colour"], attrs["shape"])
-        return (None, None)
+                return (attrs["colour"], attrs["shape"], attrs["scene"])
+        return (None, None, None)
 
     frames = np.empty(index.times.shape, dtype=object)
     for i, item_id in enumerate(index.item_ids):
@@ -83,14 +82,21 @@ def _frame_hits(store: Store, index: FrameIndex) -> tuple[np.ndarray, np.ndarray
 
 
 def evaluate(store: Store, model_id: str, ks: tuple[int, ...] = (5, 10), runs: int = 10,
-             seed: int = 0, clip_len: int = DEFAULT_CLIP_LEN,
-             progress: Progress | None = None) -> dict:
+             seed: int = 0, clip_len: int = DEFAULT_CLIP_LEN, progress: Progress | None = None,
+             users_split: str = "test") -> dict:
+    """Cosine@K, PS@K, the ground-truth and the judged preference hit of thumbnail selection
+    and clipping, on the test users (or `users_split="validation"`, or "all")."""
+    from core.evaluation.judged import HitTable, split_users
+
     progress = progress or Progress()
     index = load_frame_index(store, model_id)
-    users = _users(store, index)
+    all_users = _users(store, index)
+    split = split_users([u.id for u in all_users])
+    users = [u for u in all_users if users_split == "all" or u.id in getattr(split, users_split)]
     if not users:
         raise InputError("no user has a liked item in the training split; nothing to evaluate")
     hits = _frame_hits(store, index)
+    judging = _judging(store, index, hits, progress) if hits is not None else None
     recommender = _recommender(store, model_id, index)
     k_max = max(ks)
     protocols = ("paper", "heldout", "ps") if recommender else ("paper", "heldout")
@@ -98,6 +104,7 @@ def evaluate(store: Store, model_id: str, ks: tuple[int, ...] = (5, 10), runs: i
             for task, methods in (("thumbnail", THUMBNAIL_METHODS), ("clip", CLIP_METHODS))}
     hit_sums = {"thumbnail": {m: [] for m in THUMBNAIL_METHODS},
                 "clip": {m: [] for m in CLIP_METHODS}}
+    judged_tables = {"thumbnail": HitTable(), "clip": HitTable()}
     valid = np.arange(index.frames.shape[1])[None, :] < index.counts[:, None]
     for u_pos, user in enumerate(users):
         progress.check_cancelled()
@@ -128,7 +135,16 @@ def evaluate(store: Store, model_id: str, ks: tuple[int, ...] = (5, 10), runs: i
                         for k in ks:
                             sums[task]["ps"][method][k].append((run, float(np.mean(per_item[:k]))))
             if hits is not None and user.truth is not None:
-                _add_hits(hit_sums, rows, picks, hits, index.counts, user.truth)
+                for task, methods in _item_hits(rows, picks, hits, index.counts, user.truth).items():
+                    for method, shares in methods.items():
+                        hit_sums[task][method].extend(shares)
+                if judging is not None:
+                    judged_hits = _item_hits(rows, picks, (judging.frames, judging.originals),
+                                             index.counts, user.truth)
+                    for task, methods in judged_hits.items():
+                        for method, shares in methods.items():
+                            for share in shares:
+                                judged_tables[task].add(method, user.id, share)
     progress.update(len(users), len(users), "done")
     result: dict = {}
     for task in sums:
@@ -141,10 +157,48 @@ def evaluate(store: Store, model_id: str, ks: tuple[int, ...] = (5, 10), runs: i
         if hits is not None:
             result[task]["preference_hit"] = {m: round(float(np.mean(v)), 4) if v else None
                                               for m, v in hit_sums[task].items()}
+        if judging is not None:
+            result[task]["judged_hit"] = judged_tables[task].summary()
     result.update({"encoder": model_id, "users": len(users), "runs": runs,
                    "clip_len": clip_len, "k": list(ks),
+                   "user_split": {**split.as_dict(), "reported": users_split},
                    "recommender": recommender.model_id if recommender else None})
+    if judging is not None:
+        result["judge"] = judging.report
+    from core.evaluation.seeds import seed_report
+    from core.store.evaluation import demo_seeds
+
+    result["seeds"] = seed_report(demo_seeds(store))
     return result
+
+
+@dataclass
+class _Judging:
+    frames: dict
+    originals: dict
+    report: dict
+
+
+def _judging(store: Store, index: FrameIndex, hits, progress: Progress) -> _Judging | None:
+    """The bundled judge's labels of every indexed frame and original thumbnail, and its
+    accuracy against the segments' true attributes on this corpus."""
+    from core.evaluation.judge import BUNDLED_DIR, NAME, load_judge
+    from core.evaluation.judged import judge_accuracy, judge_index
+
+    if not (BUNDLED_DIR / f"{NAME}.safetensors").is_file():
+        return None
+    judge = load_judge()
+    judged = judge_index(store, index, judge, progress=progress.silent_child())
+    truth_frames, truth_originals = hits
+    rows = range(len(index.item_ids))
+    truth = {r: list(truth_frames[r, :index.counts[r]]) + [truth_originals[r]] for r in rows}
+    labels = {r: judged.frames[r] + [judged.originals[r]] for r in rows}
+    report = {"model": judge.model_id,
+              "architecture": judge.report.get("architecture"),
+              "training_seeds": judge.report.get("seeds"),
+              **judge_accuracy(labels, truth),
+              "accuracy_on_its_test_seed": judge.report.get("test_accuracy")}
+    return _Judging(judged.frames, judged.originals, report)
 
 
 def _recommender(store: Store, model_id: str, index: FrameIndex):
@@ -237,20 +291,22 @@ def _share(shown: list[float], start: int, length: int) -> float:
     return float(np.mean(shown[start:start + length]))
 
 
-def _add_hits(hit_sums, rows, picks, hits, counts, truth) -> None:
+def _item_hits(rows, picks, hits, counts, truth) -> dict:
+    """Per task and method, the share of each drawn item's yielded frames that show a preferred
+    colour or shape, by the attributes in `hits` (the segments' truth, or the judge's labels)."""
+    from core.evaluation.judged import shows_preferred
+
     frames, originals = hits
-
-    def good(attrs) -> float:
-        return float(attrs[0] in truth["colours"] or attrs[1] in truth["shapes"])
-
-    thumbs, clips = hit_sums["thumbnail"], hit_sums["clip"]
+    out = {"thumbnail": {m: [] for m in THUMBNAIL_METHODS}, "clip": {m: [] for m in CLIP_METHODS}}
+    thumbs, clips = out["thumbnail"], out["clip"]
     for i, row in enumerate(rows):
-        shown = [good(a) for a in frames[row][:counts[row]]]
+        shown = [float(shows_preferred(a, truth)) for a in frames[row][:counts[row]]]
         length = picks["clip_len"][i]
         thumbs["Random Frame"].append(shown[picks["thumb_random"][i]])
-        thumbs["Original"].append(good(originals[row]))
+        thumbs["Original"].append(float(shows_preferred(originals[row], truth)))
         thumbs["CLIP"].append(shown[picks["thumb_clip"][i]])
         clips["Random"].append(_share(shown, picks["clip_random"][i], length))
         clips["1st Clip"].append(_share(shown, 0, length))
         clips["Unclipped"].append(float(np.mean(shown)))
         clips["CLIP"].append(_share(shown, picks["clip_clip"][i], length))
+    return out
