@@ -202,3 +202,21 @@ def test_an_exception_in_a_slot_is_shown_and_the_app_keeps_running(qtbot, small_
         assert window.model.rowCount() == 12
     finally:
         window.close()
+
+
+def test_fairness_ranks_for_a_generation_whose_provenance_names_the_encoder_by_id(indexed_demo, tmp_path):
+    """Diffusion generations record the encoder by its model id, not by the spec that indexed
+    the corpus; the fairness check used to answer "the corpus has no embeddings from encoder
+    bundled:generec-tiny@…" right after indexing."""
+    from core.editor.service import resolve_model_id
+    from core.fidelity.checks import fairness
+
+    db = copy_db(indexed_demo, tmp_path / "c.db")
+    with open_store(db) as store:
+        encoder = resolve_model_id(store, "bundled")
+        with store.transaction():
+            gen = record_generation(store, "create", "u0001", None, {}, {},
+                                    [{"role": "encoder", "id": encoder, "spec": encoder}])
+        [result] = run_checks(store, gen, [fairness])
+    assert "exposure not measured" not in result["evidence"]["text"]
+    assert result["evidence"]["pool"] > 0 and len(result["evidence"]["top_k"]) > 0
