@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from core.cli.corpus_commands import _positive, corpus, progress_bar
+from core.cli import recommender_commands
 from core.cli.diffusion_commands import add_diffusion_arguments, diffusion_job_params
 
 
@@ -71,14 +72,7 @@ def register_editor(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_instruct)
 
-    p = sub.add_parser("train-recommender", parents=[common],
-                       help="train MMGCN; ranking metrics against popularity and BPR-MF")
-    p.add_argument("--movielens", type=Path, default=None, metavar="DIR",
-                   help="train and evaluate on MovieLens 100K (ua.base / ua.test) instead")
-    p.add_argument("--epochs", type=_positive, default=200)
-    p.add_argument("--model", default="bundled", help="encoder spec of the visual features")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(run=cmd_train_recommender)
+    recommender_commands.register(sub, common)
 
     p = sub.add_parser("evaluate", parents=[common], help="Cosine@K and preference hit rate")
     p.add_argument("--k", type=_positive, nargs="+", default=[5, 10])
@@ -178,31 +172,6 @@ def generation_job(args) -> tuple[str, dict]:
                                                "strength": args.strength or 0.45}}
     return "generate", {"user_id": args.user, "item_id": args.item, "task": args.task,
                         "spec": args.model, "clip_len": args.clip_len, "stride": args.stride}
-
-
-def cmd_train_recommender(args) -> int:
-    if args.movielens:
-        from core.recommender.dataset import from_movielens
-        from core.recommender.train import compare
-
-        with progress_bar(args, "train-recommender") as bar:
-            report, _ = compare(from_movielens(args.movielens), epochs=args.epochs, progress=bar)
-    else:
-        from core.recommender.service import train_on_corpus
-
-        with corpus(args) as store, progress_bar(args, "train-recommender") as bar:
-            report = train_on_corpus(store, args.model, args.epochs, bar)
-    for name in ("MMGCN", "BPR-MF"):
-        report[name]["training"].pop("validation_curve", None)
-    if args.json:
-        print(json.dumps(report, indent=1))
-        return 0
-    for name in ("MMGCN", "BPR-MF", "Popularity"):
-        m = report[name]
-        print(f"{name:<11} recall@10 {m['recall@10']:.4f}  ndcg@10 {m['ndcg@10']:.4f}  "
-              f"precision@10 {m['precision@10']:.4f}")
-    print(f"split: {report['split']}")
-    return 0
 
 
 def cmd_instruct(args) -> int:

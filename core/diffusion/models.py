@@ -67,9 +67,10 @@ def _signals(store: Store, encoder: str | None, progress: Progress):
 
 
 def recommender_id(store: Store, encoder_id: str) -> str | None:
-    from core.recommender.service import latest_recommender
+    """The recommender whose user states are User_Emb (see `user_emb_source`)."""
+    from core.recommender.service import user_emb_source
 
-    row = latest_recommender(store, encoder_id)
+    row = user_emb_source(store, encoder_id)
     return row["id"] if row else None
 
 

@@ -20,16 +20,12 @@ def user_hist(store: Store, encoder_id: str) -> dict[str, np.ndarray]:
 
 
 def user_emb(store: Store, encoder_id: str) -> dict[str, np.ndarray]:
-    """MMGCN user representations, L2-normalised; empty when no recommender is trained."""
-    from core.recommender.service import load_recommender
+    """User representations of the recommender that `user_emb_source` names (the time-split
+    MMGCN, or the leave-one-out protocol's best model on validation), L2-normalised; empty
+    when no recommender is trained."""
+    from core.recommender.service import user_emb_vectors
 
-    try:
-        recommender = load_recommender(store, encoder_id)
-    except InputError:
-        return {}
-    reps = recommender.user_reps / np.maximum(
-        np.linalg.norm(recommender.user_reps, axis=1, keepdims=True), 1e-12)
-    return {user_id: reps[row].astype(np.float32) for user_id, row in recommender.users.items()}
+    return user_emb_vectors(store, encoder_id)
 
 
 def likers(store: Store) -> dict[str, list[str]]:

@@ -92,17 +92,25 @@ def from_corpus(store: Store, model_id: str) -> RecDataset:
                       test, features, split="likes by the time split of each user (latest 20% held out)")
 
 
-def from_movielens(folder: str | Path) -> RecDataset:
-    """MovieLens 100K with the official ua.base / ua.test split; genres are the item features."""
-    folder = Path(folder)
-    for name in ("u.item", "ua.base", "ua.test"):
-        if not (folder / name).is_file():
-            raise InputError(f"{folder / name}: not found (expected MovieLens 100K)")
+def movielens_genres(folder: Path) -> dict[str, np.ndarray]:
+    """item id -> its 19 genre flags, from MovieLens 100K's `u.item`."""
+    if not (folder / "u.item").is_file():
+        raise InputError(f"{folder / 'u.item'}: not found (expected MovieLens 100K)")
     genres = {}
     for line in (folder / "u.item").read_text(encoding="latin-1").splitlines():
         fields = line.split("|")
         if len(fields) >= 24:
             genres[fields[0]] = np.array([int(g) for g in fields[5:24]], np.float32)
+    return genres
+
+
+def from_movielens(folder: str | Path) -> RecDataset:
+    """MovieLens 100K with the official ua.base / ua.test split; genres are the item features."""
+    folder = Path(folder)
+    for name in ("ua.base", "ua.test"):
+        if not (folder / name).is_file():
+            raise InputError(f"{folder / name}: not found (expected MovieLens 100K)")
+    genres = movielens_genres(folder)
     items = sorted(genres, key=int)
     row_of = {item_id: r for r, item_id in enumerate(items)}
 

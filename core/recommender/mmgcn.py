@@ -36,7 +36,9 @@ class MMGCN(nn.Module):
     kind = "mmgcn"
 
     def __init__(self, n_users: int, n_items: int, feature_dims: dict[str, int], dim: int = 64,
-                 layers: int = 2) -> None:
+                 layers: int = 2, warm: torch.Tensor | None = None) -> None:
+        """`warm`: items with training interactions; the others (cold) have no ID embedding,
+        so that they are scored by content alone in training as in use (default: all warm)."""
         super().__init__()
         self.n_users, self.n_items, self.dim = n_users, n_items, dim
         self.modalities = list(feature_dims)
@@ -46,6 +48,9 @@ class MMGCN(nn.Module):
         self.preference = nn.ParameterDict(
             {m: nn.Parameter(torch.randn(n_users, dim) * 0.01) for m in feature_dims})
         self.layers = layers
+        self.register_buffer("warm", (torch.ones(n_items) if warm is None else warm.float())[:, None],
+                             persistent=False)
+        self.id_dropout = 0.0     # in training, the share of items whose ID embedding is dropped
         nn.init.normal_(self.user_id.weight, std=0.01)
         nn.init.normal_(self.item_id.weight, std=0.01)
 
@@ -64,9 +69,12 @@ class MMGCN(nn.Module):
         """User and item representations (summed over modalities)."""
         users = torch.zeros(self.n_users, self.dim)
         items = torch.zeros(self.n_items, self.dim)
+        keep = self.warm
+        if self.training and self.id_dropout > 0:
+            keep = keep * (torch.rand(keep.shape) >= self.id_dropout)
         for m in self.modalities:
             h = torch.cat([self.preference[m] + self.user_id.weight,
-                           self.project[m](features[m]) + self.item_id.weight])
+                           self.project[m](features[m]) + self.item_id.weight * keep])
             h = self._propagate(h, adjacency)
             users = users + h[: self.n_users]
             items = items + h[self.n_users:]

@@ -17,6 +17,8 @@ from core.store import Store
 from core.store.embeddings import to_blob
 
 SPEC_PREFIX = "mmgcn@"
+# User_Emb of the leave-one-out protocol's best model on validation (user vectors only)
+USER_EMB_PREFIX = "user-emb@"
 
 
 def train_on_corpus(store: Store, encoder: str | None = None, epochs: int = 200,
@@ -59,6 +61,73 @@ def train_on_corpus(store: Store, encoder: str | None = None, epochs: int = 200,
         store.audit("recommender.trained", model_id, metrics)
     report["model_id"] = model_id
     return report
+
+
+def train_loo_on_corpus(store: Store, encoder: str | None = None, models: tuple[str, ...] | None = None,
+                        seed: int = 0, grid: dict | None = None, overrides: dict | None = None,
+                        progress: Progress | None = None) -> dict:
+    """The leave-one-out protocol on the corpus's likes (items with and without video); the
+    user states of the model best on validation become the corpus's User_Emb."""
+    from core.recommender.loo import loo_from_corpus
+    from core.recommender.loo_train import MODELS, compare_loo
+
+    data = loo_from_corpus(store, encoder, progress)
+    report, best = compare_loo(data, models or MODELS, seed, grid, overrides, progress)
+    out = report.as_dict()
+    out["encoder"] = data.encoder
+    if best is not None:
+        out["user_emb"] = record_user_emb(store, data.encoder, data.users, best.name,
+                                          best.user_states, report.models[best.name])
+    return out
+
+
+def record_user_emb(store: Store, encoder_id: str, users: list[str], name: str,
+                    states: np.ndarray, result) -> dict:
+    """Store a model's user states as User_Emb (`user-emb@ENCODER`, newest wins)."""
+    import hashlib
+
+    from core.store.embeddings import record_model, save_user_vectors
+
+    states = np.ascontiguousarray(states, np.float32)
+    sha = hashlib.sha256(states.tobytes()).hexdigest()
+    model_id = f"{name.lower()}:{sha[:12]}"
+    metrics = {"protocol": "leave-one-out", "model": name, "validation": result.validation,
+               "test": result.metrics, "config": result.config}
+    with store.transaction():
+        record_model(store, model_id, USER_EMB_PREFIX + encoder_id, sha, states.shape[1], None,
+                     json.dumps(metrics))
+        save_user_vectors(store, model_id, list(zip(users, states)))
+        store.audit("recommender.user_emb", model_id,
+                    {"model": name, "validation_hr@10": result.validation["hr@10"]})
+    return {"model_id": model_id, "model": name, "dim": int(states.shape[1]),
+            "validation_hr@10": result.validation["hr@10"]}
+
+
+def user_emb_source(store: Store, encoder_id: str):
+    """The models row (id, spec, path) User_Emb comes from: the newest of the time-split
+    MMGCN and the leave-one-out protocol's best model, or None."""
+    from core.store.embeddings import latest_model
+
+    return latest_model(store, [SPEC_PREFIX + encoder_id, USER_EMB_PREFIX + encoder_id])
+
+
+def user_emb_vectors(store: Store, encoder_id: str) -> dict[str, np.ndarray]:
+    """User_Emb per user, L2-normalised; empty when no recommender is trained."""
+    from core.store.embeddings import user_vectors
+
+    row = user_emb_source(store, encoder_id)
+    if row is None:
+        return {}
+    if row["spec"].startswith(SPEC_PREFIX):
+        try:
+            recommender = load_recommender(store, encoder_id)
+        except InputError:
+            return {}
+        vectors = dict(zip(recommender.users, recommender.user_reps[list(recommender.users.values())]))
+    else:
+        vectors = user_vectors(store, row["id"])
+    return {u: (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
+            for u, v in vectors.items()}
 
 
 @dataclass

@@ -45,6 +45,52 @@ def popularity_scores(data: RecDataset) -> np.ndarray:
     return np.tile(counts, (data.n_users, 1))
 
 
+def bpr_epoch(model: torch.nn.Module, pairs: np.ndarray, n_items: int, features, adjacency,
+              optimiser, batch: int, l2: float, rng: np.random.Generator,
+              progress: Progress) -> None:
+    """One pass over the positive (user, item) pairs with BPR, one uniformly sampled negative
+    per positive, and an L2 penalty on the representations in the batch."""
+    order = rng.permutation(len(pairs))
+    for step in range(max(1, math.ceil(len(pairs) / batch))):
+        progress.check_cancelled()
+        rows = pairs[order[step * batch:(step + 1) * batch]]
+        users, positives = torch.as_tensor(rows[:, 0]), torch.as_tensor(rows[:, 1])
+        negatives = torch.as_tensor(rng.integers(0, n_items, len(rows)))
+        user_rep, item_rep = model(features, adjacency)
+        u, p, n = user_rep[users], item_rep[positives], item_rep[negatives]
+        loss = -torch.nn.functional.logsigmoid((u * p).sum(-1) - (u * n).sum(-1)).mean()
+        loss = loss + l2 * (u.pow(2).sum() + p.pow(2).sum() + n.pow(2).sum()) / len(rows)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+
+
+def fit_with_early_stopping(model: torch.nn.Module, epochs: int, patience: int, run_epoch,
+                            validate, progress: Progress, label: str,
+                            history: list[float] | None = None) -> float:
+    """Run epochs until `patience` of them bring no better validation score; keep the best
+    epoch's weights. Appends each epoch's score to `history`; returns the best score."""
+    history = [] if history is None else history
+    best, best_state, waited = -math.inf, None, 0
+    for _ in range(epochs):
+        model.train()
+        run_epoch()
+        score = validate()
+        history.append(round(score, 4))
+        progress.update(len(history), epochs, f"{label} {score:.4f}")
+        if score > best:
+            best, waited = score, 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            waited += 1
+            if waited >= patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return best
+
+
 def train_model(model: torch.nn.Module, data: RecDataset, epochs: int = 200, lr: float = 5e-3,
                 batch: int = 2048, weight_decay: float = 1e-3, patience: int = 10,
                 seed: int = 0, progress: Progress | None = None) -> dict:
@@ -56,39 +102,21 @@ def train_model(model: torch.nn.Module, data: RecDataset, epochs: int = 200, lr:
     features = {m: torch.from_numpy(x) for m, x in data.features.items()}
     adjacency = normalised_adjacency(data.n_users, data.n_items, data.train)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-    best, best_state, waited, history = -1.0, None, 0, []
     started = time.time()
-    steps = max(1, math.ceil(len(data.train) / batch))
-    for epoch in range(epochs):
-        model.train()
-        order = rng.permutation(len(data.train))
-        for step in range(steps):
-            progress.check_cancelled()
-            rows = data.train[order[step * batch:(step + 1) * batch]]
-            users = torch.as_tensor(rows[:, 0])
-            positives = torch.as_tensor(rows[:, 1])
-            negatives = torch.as_tensor(rng.integers(0, data.n_items, len(rows)))
-            user_rep, item_rep = model(features, adjacency)
-            u, p, n = user_rep[users], item_rep[positives], item_rep[negatives]
-            margin = (u * p).sum(-1) - (u * n).sum(-1)
-            loss = -torch.nn.functional.logsigmoid(margin).mean()
-            loss = loss + weight_decay * (u.pow(2).sum() + p.pow(2).sum() + n.pow(2).sum()) / len(rows)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-        score = ranking_metrics(predict(model, data, features, adjacency), data,
-                                data.validation)[f"recall@{K}"] if data.validation else -epoch
-        history.append(round(score, 4))
-        progress.update(epoch + 1, epochs, f"{model.kind} validation recall {score:.3f}")
-        if score > best:
-            best, waited = score, 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            waited += 1
-            if waited >= patience:
-                break
-    if best_state is not None:
-        model.load_state_dict(best_state)
+
+    def run_epoch() -> None:
+        bpr_epoch(model, data.train, data.n_items, features, adjacency, optimiser, batch,
+                  weight_decay, rng, progress)
+
+    def validate() -> float:
+        if not data.validation:
+            return -len(history)
+        return ranking_metrics(predict(model, data, features, adjacency), data,
+                               data.validation)[f"recall@{K}"]
+
+    history: list[float] = []
+    best = fit_with_early_stopping(model, epochs, patience, run_epoch, validate, progress,
+                                   f"{model.kind} validation recall", history)
     return {"epochs": len(history), "best_validation_recall": round(best, 4),
             "seconds": round(time.time() - started, 1), "validation_curve": history}
 
@@ -120,7 +148,7 @@ def compare(data: RecDataset, epochs: int = 200, dim: int = 64, seed: int = 0,
         "MMGCN": {**ranking_metrics(predict(mmgcn, data), data, data.test), "training": mmgcn_run},
         "Popularity": ranking_metrics(popularity_scores(data), data, data.test),
         "BPR-MF": {**ranking_metrics(predict(mf, data), data, data.test), "training": mf_run},
-        "split": data.split, "dataset": data.name, "users": data.n_users, "items": data.n_items,
+        "protocol": "time-split", "split": data.split, "dataset": data.name, "users": data.n_users, "items": data.n_items,
         "train_positives": int(len(data.train)),
     }
     return report, mmgcn

@@ -89,6 +89,21 @@ def save_user_vectors(store: Store, model_id: str, rows: list[tuple[str, np.ndar
         [(model_id, user_id, to_blob(v)) for user_id, v in rows])
 
 
+def record_model(store: Store, model_id: str, spec: str, sha256: str, dim: int,
+                 path: str | None, metrics: str) -> None:
+    """Register a trained model (recommender) with its metrics JSON. Call in a transaction."""
+    store.conn.execute(
+        "INSERT OR REPLACE INTO models (id, spec, sha256, dim, path, metrics) "
+        "VALUES (?, ?, ?, ?, ?, ?)", (model_id, spec, sha256, dim, path, metrics))
+
+
+def latest_model(store: Store, specs: list[str]):
+    """The models row (id, spec, path) registered last under any of `specs`, or None."""
+    marks = ", ".join("?" * len(specs))
+    return store.conn.execute(f"SELECT id, spec, path FROM models WHERE spec IN ({marks}) "
+                              "ORDER BY created_at DESC, rowid DESC", specs).fetchone()
+
+
 def user_vectors(store: Store, model_id: str) -> dict[str, np.ndarray]:
     return {user_id: from_blob(blob) for user_id, blob in store.conn.execute(
         "SELECT user_id, vector FROM user_embeddings WHERE model_id = ?", (model_id,))}
