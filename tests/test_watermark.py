@@ -54,7 +54,8 @@ def test_library_decoder_reads_the_mark_and_white_stays_close():
     decoded = WatermarkDecoder("bits", blocks * blocks).decode(
         np.ascontiguousarray(marked[:, :, ::-1]), "dwtDctSvd", scales=SCALES)
     tile = code.tile_bits(payload)
-    expected = np.tile(tile, (3, 3))[:blocks, :blocks].ravel()
+    rows = np.arange(blocks)
+    expected = tile[rows[:, None] % code.TILE_ROWS, rows[None, :] % code.TILE_COLS].ravel()
     assert (np.asarray(decoded) == expected).all()
     assert psnr(marked, frame) > 36
 
@@ -66,14 +67,14 @@ def test_code_corrects_nine_symbols_and_accepts_nothing_random():
     rng = np.random.default_rng(11)
     payload = bytes.fromhex("0123456789ab")
     code_at = code.layout()[0]
-    seen = np.ones((code.TILE, code.TILE), bool)
+    seen = np.ones(code.TILE, bool)
     for trial in range(20):
         soft = 2.0 * code.tile_bits(payload) - 1
         flat = soft.ravel()
         for symbol in rng.choice(code.N_SYMBOLS, 9, replace=False):
             bits = code_at[symbol * code.SYMBOL_BITS:(symbol + 1) * code.SYMBOL_BITS]
             flat[bits[rng.integers(0, 5)]] *= -1         # one wrong bit in each of 9 symbols
-        shift = tuple(rng.integers(0, code.TILE, 2))
+        shift = (int(rng.integers(code.TILE_ROWS)), int(rng.integers(code.TILE_COLS)))
         scores = code.sync_scores(np.roll(soft, (-shift[0], -shift[1]), (0, 1)))
         assert np.unravel_index(scores.argmax(), scores.shape) == shift
         decoded = code.decode(soft, seen)
@@ -81,7 +82,7 @@ def test_code_corrects_nine_symbols_and_accepts_nothing_random():
         assert decoded.bits_corrected == 9 and decoded.symbols_corrected == 9
     strict, code.MIN_SYNC_AGREEMENT = code.MIN_SYNC_AGREEMENT, 0.0
     try:
-        claimed = [code.decode(rng.normal(size=(code.TILE, code.TILE)), seen) for _ in range(2000)]
+        claimed = [code.decode(rng.normal(size=code.TILE), seen) for _ in range(2000)]
     finally:
         code.MIN_SYNC_AGREEMENT = strict
     assert claimed == [None] * 2000

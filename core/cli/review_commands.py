@@ -10,8 +10,9 @@ from core.cli.corpus_commands import corpus
 
 def register(sub, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("verify", parents=[common],
-                       help="watermark payload, generation, provenance and C2PA state of a file")
-    p.add_argument("file", type=Path, metavar="FILE")
+                       help="watermark payload and confidence, generation (resolved with --db), "
+                            "provenance and C2PA state of a file, or of each file in a folder")
+    p.add_argument("file", type=Path, metavar="FILE|FOLDER")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_verify)
 
@@ -66,28 +67,24 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_verify(args) -> int:
-    from core.export.verify import MIN_AGREEMENT, verify_file
-    from core.paths import default_db_path
+    """Without --db no corpus is opened: the report says whose generation the payload would be."""
+    from core.export.verify import describe, verify_path
 
-    if args.db is None and not default_db_path().is_file():
-        result = verify_file(None, args.file)          # no corpus to name the generation
+    if args.db is None:
+        reports = verify_path(None, args.file)
     else:
         with corpus(args) as store:
-            result = verify_file(store, args.file)
+            reports = verify_path(store, args.file)
     if args.json:
-        print(json.dumps(result, indent=1))
+        print(json.dumps(reports if args.file.is_dir() else reports[0], indent=1))
         return 0
-    if result["generation_id"]:
-        print(f"{args.file}: AI-generated, generation {result['generation_id']} "
-              f"(watermark {result['payload']}, {result['agreement']:.0%} agreement)")
-    elif result["agreement"] >= MIN_AGREEMENT:
-        print(f"{args.file}: watermark {result['payload']} ({result['agreement']:.0%} agreement), "
-              f"no generation of this corpus carries it")
-    else:
-        print(f"{args.file}: no watermark found")
-    print(f"Content Credentials: {result['c2pa']['summary']}")
-    if result["expires_at"]:
-        print(f"{'expired' if result['expired'] else 'expires'} {result['expires_at']}")
+    for report in reports:
+        print("\n".join(describe(report)))
+    if args.file.is_dir():
+        marked = sum(bool(r.get("payload")) for r in reports)
+        failed = sum("error" in r for r in reports)
+        print(f"{len(reports)} files: {marked} watermarked, {len(reports) - marked - failed} "
+              f"without a watermark" + (f", {failed} not verifiable" if failed else ""))
     return 0
 
 

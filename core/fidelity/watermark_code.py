@@ -5,9 +5,10 @@ as marked.
 Message: the 48-bit generation id and its CRC-16 (CCITT, `binascii.crc_hqx`), 64 bits, plus one
 zero bit, as 13 five-bit symbols. Code: Reed-Solomon RS(31, 13) over GF(32) (`reedsolo`), 18
 parity symbols: 155 code bits that survive 9 wrong symbols, or 18 erased ones (2 x errors +
-erasures <= 18). Layout: a 14 x 14 tile of 8 x 8-pixel blocks (at the canonical scale, see
-watermark.py) holds the 155 code bits and 41 known sync bits; the tile repeats over the frame,
-so a crop only shifts it cyclically, and every frame repeats it again. The 196 slots are
+erasures <= 18). Layout: a 19-row x 10-column tile of 8 x 8-pixel blocks (at the grid's scale,
+see watermark.py) holds the 155 code bits and 35 known sync bits; the tile repeats over the frame,
+so a crop only shifts it cyclically, and every frame repeats it again (10 columns still fit
+whole in a 9:16 crop of a 16:9 or square frame). The 190 slots are
 interleaved by a fixed pseudo-random order (sha256 of the slot number), so the five bits of a
 symbol lie far apart and a damaged region of the frame hits many symbols lightly rather than a
 few hard.
@@ -33,13 +34,15 @@ from functools import lru_cache
 import numpy as np
 
 FORMAT = "generec-v2"
-TILE = 14                 # the tile is TILE x TILE blocks
+TILE_ROWS, TILE_COLS = 19, 10
+TILE = (TILE_ROWS, TILE_COLS)
+SLOTS = TILE_ROWS * TILE_COLS
 SYMBOL_BITS = 5
 N_SYMBOLS = 31
 DATA_SYMBOLS = 13
 PARITY = N_SYMBOLS - DATA_SYMBOLS
 CODE_BITS = N_SYMBOLS * SYMBOL_BITS           # 155
-SYNC_BITS = TILE * TILE - CODE_BITS            # 41
+SYNC_BITS = SLOTS - CODE_BITS                  # 35
 PAYLOAD_BYTES = 6
 PRIM = 37                 # x^5 + x^2 + 1, a primitive polynomial of GF(32)
 MIN_SYNC_AGREEMENT = 0.7
@@ -62,7 +65,7 @@ def _digest_bits(label: str, n: int) -> np.ndarray:
 def layout() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Flat tile positions of the code bits (CODE_BITS,) and of the sync bits (SYNC_BITS,),
     and the sync bits' values (0/1). Frozen: changing it makes a new format."""
-    order = sorted(range(TILE * TILE),
+    order = sorted(range(SLOTS),
                    key=lambda k: hashlib.sha256(f"generec-v2/slot/{k}".encode()).digest())
     order = np.array(order)
     return order[:CODE_BITS], order[CODE_BITS:], _digest_bits("generec-v2/sync", SYNC_BITS)
@@ -92,24 +95,25 @@ def codeword(payload: bytes) -> np.ndarray:
 
 
 def tile_bits(payload: bytes) -> np.ndarray:
-    """The (TILE, TILE) bits a mark repeats over the frame."""
+    """The (TILE_ROWS, TILE_COLS) bits a mark repeats over the frame."""
     code_at, sync_at, sync = layout()
-    tile = np.zeros(TILE * TILE, np.uint8)
+    tile = np.zeros(SLOTS, np.uint8)
     tile[code_at] = codeword(payload)
     tile[sync_at] = sync
-    return tile.reshape(TILE, TILE)
+    return tile.reshape(TILE)
 
 
 def sync_scores(soft: np.ndarray) -> np.ndarray:
-    """For a (TILE, TILE) tile of summed soft votes (positive: 1), a (TILE, TILE) array of
+    """For a TILE-shaped array of summed soft votes (positive: 1), a TILE-shaped array of
     normalised correlations with the sync pattern, one per cyclic shift (dr, dc), where shift
     (dr, dc) means the tile as embedded is np.roll(soft, (dr, dc), (0, 1)). About N(0, 1) on
-    noise; sqrt(SYNC_BITS) = 6.4 when every sync bit is read right."""
+    noise; sqrt(SYNC_BITS) = 5.9 when every sync bit is read right."""
     _, sync_at, sync = layout()
     sign = 2.0 * sync - 1
-    rows, cols = np.divmod(sync_at, TILE)
-    dr, dc = np.meshgrid(np.arange(TILE), np.arange(TILE), indexing="ij")
-    taken = soft[(rows[None, None] - dr[..., None]) % TILE, (cols[None, None] - dc[..., None]) % TILE]
+    rows, cols = np.divmod(sync_at, TILE_COLS)
+    dr, dc = np.meshgrid(np.arange(TILE_ROWS), np.arange(TILE_COLS), indexing="ij")
+    taken = soft[(rows[None, None] - dr[..., None]) % TILE_ROWS,
+                 (cols[None, None] - dc[..., None]) % TILE_COLS]
     norm = np.sqrt((taken ** 2).sum(-1))
     return np.where(norm > 0, (taken * sign).sum(-1) / np.maximum(norm, 1e-12), 0.0)
 
@@ -125,8 +129,8 @@ class Decoded:
 
 
 def decode(soft: np.ndarray, observed: np.ndarray) -> Decoded | None:
-    """Decode a (TILE, TILE) tile of summed soft votes, already shifted into place, with the
-    (TILE, TILE) mask of slots that got any vote. None unless the acceptance rule holds."""
+    """Decode a TILE-shaped array of summed soft votes, already shifted into place, with the
+    mask of slots that got any vote. None unless the acceptance rule holds."""
     code_at, sync_at, sync = layout()
     flat, seen = soft.ravel(), observed.ravel()
     sync_seen = seen[sync_at]
