@@ -2,7 +2,6 @@
 unless it passed the checks and a human approved it" that the gate once left open."""
 import json
 import shutil
-import sqlite3
 import subprocess
 
 import pytest
@@ -14,12 +13,7 @@ from core.fidelity.base import run_checks
 from core.fidelity.review import ChecksNotCurrent, check_state, record_decision
 from core.store import open_store
 from media_factory import pattern_video
-
-
-def copy_db(source, target):
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    return target
+from test_screening_shilling import copy_db
 
 
 @pytest.fixture
