@@ -42,7 +42,10 @@ TITLES = {"demo": "Build demo corpus", "import": "Import videos", "index": "Inde
           "export": "Export", "train-clip": "Train encoder", "style": "Style transfer", "instruct": "Instruction",
           "check": "Fidelity checks", "train-recommender": "Train recommender",
           "revise": "Revise (diffusion)", "create": "Create video (diffusion)",
-          "thumbnail-gen": "Generate thumbnail (diffusion)"}
+          "thumbnail-gen": "Generate thumbnail (diffusion)",
+          "train-video-model": "Train video model", "train-thumbnail-model": "Train thumbnail model",
+          "fairness": "Fairness report", "audit-verify": "Verify audit log",
+          "verify-file": "Verify a file", "purge-expired": "Purge expired AI items"}
 
 
 class JobQueue(QObject):
@@ -50,6 +53,7 @@ class JobQueue(QObject):
     finished = Signal(str, str)            # job id, final state (done, failed, cancelled)
     idle = Signal()                        # nothing queued or running
     previewed = Signal(str, object, str)   # job id, N x H x W x 3 uint8 frames, caption
+    reset = Signal()                       # another corpus: every job was replaced
 
     def __init__(self, db_path: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -58,6 +62,9 @@ class JobQueue(QObject):
         self.jobs: dict[str, JobView] = {}
         self._waiting: deque[str] = deque()
         self._running: tuple[str, JobWorker] | None = None
+        self._load()
+
+    def _load(self) -> None:
         with open_store(self.db_path) as store:
             self.interrupted_at_start = mark_interrupted(store)
             for job in reversed(list_jobs(store, limit=100)):
@@ -65,6 +72,15 @@ class JobQueue(QObject):
                     job["id"], job["kind"], TITLES.get(job["kind"], job["kind"]), job["params"],
                     job["state"], job["done"], job["total"], job["message"], job["error"],
                     job["result"])
+
+    def reopen(self, db_path: Path) -> None:
+        """Switch to another corpus's job record; only while nothing is queued or running."""
+        if self.busy:
+            raise RuntimeError("jobs are still queued or running")
+        self.db_path = Path(db_path)
+        self.jobs = {}
+        self._load()
+        self.reset.emit()
 
     # -- submitting ------------------------------------------------------------------------
     def submit(self, kind: str, params: dict, title: str | None = None) -> str:

@@ -20,6 +20,12 @@ class JobsModel(QAbstractTableModel):
         self.queue = queue
         self.order = list(reversed(list(queue.jobs)))     # newest first
         queue.changed.connect(self._on_changed)
+        queue.reset.connect(self._on_reset)
+
+    def _on_reset(self) -> None:
+        self.beginResetModel()
+        self.order = list(reversed(list(self.queue.jobs)))
+        self.endResetModel()
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
         return 0 if parent.isValid() else len(self.order)

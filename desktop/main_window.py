@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel,
                                QMainWindow, QMessageBox, QProgressBar, QPushButton)
 
@@ -18,10 +18,13 @@ from core.store import open_store
 from core.store.corpus import (counts, get_item, item_segments,
                                latest_generations, list_generations, list_items, list_users,
                                user_history, user_summary)
+from desktop import settings as app_settings
+from desktop.corpora import remember_corpus
 from desktop.corpus_dock import CorpusDock
 from desktop.errors import ErrorReporter
 from desktop.job_queue import DatabaseWriter, JobQueue
 from desktop.jobs_dock import JobsDock
+from desktop.operator_actions import OperatorActions
 from desktop.preview_dock import PreviewPanel
 from desktop.review_dock import ReviewDock
 from desktop.state import AppState
@@ -40,7 +43,7 @@ GENERATION_KINDS = ("preview", "style", *DIFFUSION_OPTIONS)
 REVIEWER_SETTING = "review/reviewer"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(OperatorActions, QMainWindow):
     corpus_loaded = Signal(int)    # number of items shown
     job_ended = Signal(str, str)   # title, outcome: done, failed or cancelled (GUI thread)
     preview_shown = Signal(str, str)   # user id, item id, once outputs are displayed
@@ -48,13 +51,15 @@ class MainWindow(QMainWindow):
 
     def __init__(self, db_path: Path, build_demo_if_empty: bool = True) -> None:
         super().__init__()
-        self.state = AppState(Path(db_path))
-        self.db_path = self.state.db_path
+        self.state = AppState(Path(db_path).expanduser().resolve(),
+                              app_settings.value("models/encoder") or "bundled")
+        app_settings.apply_to_environment()
         self.errors = ErrorReporter(self).install()
         self.queue = JobQueue(self.db_path, self)
         self.runner = self.queue.runner
         self.writer = DatabaseWriter(self.db_path, self.runner, self)
-        self.setWindowTitle(f"GeneRec Studio — {self.db_path.name}")
+        self._set_title()
+        remember_corpus(self.db_path)
         self.setDockNestingEnabled(True)
         self.preview = PreviewPanel(self)
         self.setCentralWidget(self.preview)
@@ -71,7 +76,8 @@ class MainWindow(QMainWindow):
                                     ("Jobs", self.jobs, Qt.DockWidgetArea.BottomDockWidgetArea)):
             self._docks[title] = self._dock(title, widget, area)
         self._build_status_bar()
-        self._build_menus()
+        self.build_operator_docks()
+        self.build_menus_from_registry()
         self._connect()
         self._restore_layout()
         self.reload()
@@ -86,10 +92,15 @@ class MainWindow(QMainWindow):
         # Join job threads however the app ends (QApplication.exit closes no window).
         QApplication.instance().aboutToQuit.connect(self.queue.shutdown)
 
+    @property
+    def db_path(self) -> Path:
+        """The open corpus (File → Open corpus switches it)."""
+        return self.state.db_path
+
     # -- layout ---------------------------------------------------------------------------
     def _dock(self, title: str, widget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
-        dock.setObjectName(f"dock_{title.lower()}")
+        dock.setObjectName(f"dock_{title.lower().replace(' ', '_')}")
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
@@ -109,49 +120,6 @@ class MainWindow(QMainWindow):
         for widget in (self.job_label, self.job_bar, self.cancel_button):
             bar.addPermanentWidget(widget)
         self._show_job(False)
-
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self._action(file_menu, "&Import videos…", self.import_videos, "Ctrl+I")
-        self._action(file_menu, "Build &demo corpus", self.build_demo)
-        self._action(file_menu, "Index &frames", self.index_frames, "Ctrl+Shift+I")
-        self._action(file_menu, "&Export selected generation…", self.export_selected, "Ctrl+Shift+E")
-        self._action(file_menu, "&Reload", self.reload, QKeySequence.StandardKey.Refresh)
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        generate = self.menuBar().addMenu("&Generate")
-        self._action(generate, "&Personalized thumbnail and clip", self.request_preview)
-        self._action(generate, "&Evaluate personalization (Cosine@K, PS@K)", self.evaluate)
-        self._action(generate, "&Train recommender (MMGCN)", self.train_recommender)
-        generate.addSeparator()
-        self._action(generate, "&Revise item for the user (diffusion)", self.request_revision,
-                     "Ctrl+Shift+R")
-        self._action(generate, "&Create a video from the instruction (diffusion)",
-                     self.request_creation, "Ctrl+Shift+N")
-        self._action(generate, "Generate a t&humbnail for the user (diffusion)",
-                     self.request_thumbnail_gen, "Ctrl+Shift+T")
-        review = self.menuBar().addMenu("&Review")
-        self._action(review, "Re-run &checks on the selected generation", self.rerun_checks,
-                     "Ctrl+Shift+K")
-        self._action(review, "&Reviewer name…", self.ask_reviewer)
-        view = self.menuBar().addMenu("&View")
-        self._action(view, "&Filter corpus", self.corpus.search.setFocus, "Ctrl+F")
-        for dock in self._docks.values():
-            view.addAction(dock.toggleViewAction())
-        toolbar = self.addToolBar("Main")
-        toolbar.setObjectName("toolbar_main")
-        for text, slot in (("Import…", self.import_videos), ("Index", self.index_frames),
-                           ("Personalize", self.request_preview),
-                           ("Export…", self.export_selected)):
-            toolbar.addAction(text, slot)
-
-    def _action(self, menu, text, slot, shortcut=None) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut) if isinstance(shortcut, str) else shortcut)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
 
     def _restore_layout(self) -> None:
         settings = QSettings()
@@ -293,13 +261,15 @@ class MainWindow(QMainWindow):
             self.notify("Personalize", "Select a user and an item first.")
             return
         self.queue.submit("preview", {"user_id": self.state.user_id, "item_id": self.state.item_id,
-                                      "spec": self.state.encoder})
+                                      "spec": self.state.encoder,
+                                      "clip_len": app_settings.value("tasks/clip_len")})
 
-    def evaluate(self) -> None:
-        self.queue.submit("evaluate", {"model": self.state.encoder, "runs": 3})
+    def evaluate(self, runs: int | None = None) -> None:
+        runs = runs or app_settings.value("tasks/evaluation_runs")
+        self.queue.submit("evaluate", {"model": self.state.encoder, "runs": runs})
 
-    def train_recommender(self) -> None:
-        self.queue.submit("train-recommender", {"encoder": self.state.encoder})
+    def train_recommender(self, params: dict | None = None) -> None:
+        self.queue.submit("train-recommender", {"encoder": self.state.encoder, **(params or {})})
 
     def request_style(self, style: str) -> None:
         if not self.state.item_id:
@@ -307,6 +277,13 @@ class MainWindow(QMainWindow):
             return
         self.queue.submit("style", {"user_id": self.state.user_id or None,
                                     "item_id": self.state.item_id, "style": style})
+
+    def request_style_dialog(self) -> None:
+        from core.editor.style import PRESETS
+
+        style, ok = QInputDialog.getItem(self, "Restyle", "Style:", list(PRESETS), 0, False)
+        if ok:
+            self.request_style(style)
 
     def request_revision(self) -> None:
         if not (self.state.user_id and self.state.item_id):
@@ -326,7 +303,12 @@ class MainWindow(QMainWindow):
 
     def _submit_diffusion(self, kind: str, **params) -> str:
         """Every parameter goes into the job, so that a retry reproduces the generation."""
-        options = self.users.diffusion_options(DIFFUSION_OPTIONS[kind])
+        defaults = {**app_settings.task_defaults(),
+                    "strength": app_settings.value("tasks/strength"),
+                    "steps": app_settings.value("tasks/steps")}
+        options = {**{k: v for k, v in defaults.items()
+                      if k in DIFFUSION_OPTIONS[kind] or k in ("sampler", "guidance", "seed")},
+                   **self.users.diffusion_options(DIFFUSION_OPTIONS[kind])}
         return self.queue.submit(kind, {"user_id": self.state.user_id or None,
                                         "spec": self.state.encoder, **params, **options})
 
@@ -408,8 +390,18 @@ class MainWindow(QMainWindow):
             self.notify("Export refused", refusal, QMessageBox.Icon.Warning)
             return
         folder = QFileDialog.getExistingDirectory(self, "Export to folder")
-        if folder:
-            self.queue.submit("export", {"generation_ids": [generation_id], "out_dir": folder})
+        if not folder:
+            return
+        days, ok = QInputDialog.getDouble(self, "Export", "The AI item expires after (days; "
+                                          "0: never):", 0.0, 0.0, 36500.0, 1)
+        if not ok:
+            return
+        params = {"generation_ids": [generation_id], "out_dir": folder}
+        if days > 0:
+            from core.export.expiry import expiry_from
+
+            params["expires_at"] = expiry_from(days, None)
+        self.queue.submit("export", params)
 
     # -- jobs -----------------------------------------------------------------------------
     def cancel_job(self) -> None:
@@ -463,6 +455,7 @@ class MainWindow(QMainWindow):
             self._on_generation(self.state.generation_id)
         elif job.kind == "check":
             self._on_generation(self.state.generation_id)
+        self.operator_job_finished(job, state)
         self.job_ended.emit(job.title, state)
 
     def _on_instruction(self, response: dict, asked: dict) -> None:

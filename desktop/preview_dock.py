@@ -78,7 +78,7 @@ class PreviewPanel(QWidget):
         self.playback = LockedPlayback(self.personal_clip, self.original_video)
         self.personal_clip.position_changed.connect(self._on_clip_position)
         self.generate = QPushButton("Personalize  (Ctrl+G)")
-        self.generate.setShortcut(QKeySequence("Ctrl+G"))
+        # Ctrl+G is the registry's "Personalized thumbnail and clip" (desktop/actions.py)
         self.generate.setToolTip("Personalized thumbnail and clip of this item for this user")
         self.generate.clicked.connect(self.preview_requested)
         self.style = QComboBox()

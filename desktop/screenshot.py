@@ -1,5 +1,7 @@
 """`--screenshot PNG`: wait for start-up jobs (demo corpus, index), select the first user and
-item, render their personalized preview, save a screenshot of the window and quit."""
+item, render their personalized preview, save a screenshot of the window and quit. With
+`--show VIEW` (evaluation, settings, training, review-queue): open that view once the start-up
+jobs are done and capture it instead."""
 from __future__ import annotations
 
 import sys
@@ -10,8 +12,9 @@ from PySide6.QtWidgets import QApplication
 
 
 class ScreenshotDirector:
-    def __init__(self, window, path: Path, poll_ms: int = 200) -> None:
-        self.window, self.path, self.poll_ms = window, path, poll_ms
+    def __init__(self, window, path: Path, poll_ms: int = 200, view: str | None = None) -> None:
+        self.window, self.path, self.poll_ms, self.view = window, path, poll_ms, view
+        self.target = None
         self.requested = False
         self.captured = False
         window.preview_shown.connect(self._capture_soon)
@@ -25,6 +28,10 @@ class ScreenshotDirector:
             return
         window.users.users.setCurrentRow(0)
         window.corpus.select_first()
+        if self.view:
+            self.target = window.show_view(self.view)
+            self._capture_soon()
+            return
         if not window.preview.has_outputs and not self.requested:
             self.requested = True
             window.request_preview()
@@ -46,7 +53,7 @@ class ScreenshotDirector:
         window.model.wait_for_thumbnails()
         QApplication.processEvents()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not window.grab().save(str(self.path)):
+        if not (self.target or window).grab().save(str(self.path)):
             print(f"generec-studio: cannot write {self.path}", file=sys.stderr)
             QApplication.exit(1)
             return
@@ -54,5 +61,5 @@ class ScreenshotDirector:
         QApplication.exit(0)
 
 
-def capture_when_ready(window, path: Path) -> ScreenshotDirector:
-    return ScreenshotDirector(window, path)
+def capture_when_ready(window, path: Path, view: str | None = None) -> ScreenshotDirector:
+    return ScreenshotDirector(window, path, view=view)

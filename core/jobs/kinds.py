@@ -8,6 +8,7 @@ from dataclasses import asdict, is_dataclass
 from typing import Any
 
 from core.jobs.generation import JobFunction, check_summary, made_and_checked
+from core.jobs.operator_kinds import OPERATOR_KINDS
 from core.progress import Progress
 from core.store import Store
 
@@ -167,6 +168,7 @@ JOB_KINDS: dict[str, JobFunction] = {
     "export": _export,
     "train-clip": _train_clip,
     "train-recommender": _train_recommender,
+    **OPERATOR_KINDS,     # trainings, fairness, audit verify, verify a file, purge expired
 }
 
 
