@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.store.embeddings import FrameIndex
+from core.store.frame_matrix import FrameMatrix, Selections
 
 DEFAULT_CLIP_LEN = 8
 
@@ -84,3 +85,20 @@ def select_clips(index: FrameIndex, user: np.ndarray, clip_len: int = DEFAULT_CL
     return [ClipChoice(*fields) for fields in zip(
         index.item_ids, start.tolist(), end.tolist(), np.round(start * step, 4).tolist(),
         np.round(end * step, 4).tolist(), means[rows, start].tolist())]
+
+
+def thumbnails_from_scan(matrix: FrameMatrix, picks: Selections) -> list[ThumbnailChoice]:
+    """Eq. 1's choices from the resident matrix's one-pass scan (FrameMatrix.scan)."""
+    rows = np.arange(matrix.rows)
+    times = np.asarray(matrix.times[rows, picks.frame_idx]) if matrix.rows else np.zeros(0)
+    return [ThumbnailChoice(*fields) for fields in zip(
+        picks.item_ids, picks.frame_idx.tolist(), times.tolist(), picks.frame_score.tolist())]
+
+
+def clips_from_scan(matrix: FrameMatrix, picks: Selections) -> list[ClipChoice]:
+    """Eq. 2's choices from the scan; times as select_clips gives them."""
+    step = np.asarray(matrix.durations) / np.maximum(np.asarray(matrix.counts), 1)
+    return [ClipChoice(*fields) for fields in zip(
+        picks.item_ids, picks.clip_start.tolist(), picks.clip_end.tolist(),
+        np.round(picks.clip_start * step, 4).tolist(), np.round(picks.clip_end * step, 4).tolist(),
+        picks.clip_score.tolist())]

@@ -6,7 +6,8 @@ from dataclasses import asdict
 from core.editor.generations import new_generation_id, record_generation
 from core.editor.history import history_vector
 from core.editor.outputs import cut_clip, write_frame_png
-from core.editor.personalize import DEFAULT_CLIP_LEN, select_clips, select_thumbnails
+from core.editor.personalize import (DEFAULT_CLIP_LEN, clips_from_scan, select_clips,
+                                     select_thumbnails, thumbnails_from_scan)
 from core.encoders.encoder import BUNDLED_DIR, BUNDLED_NAME, file_sha256
 from core.errors import InputError
 from core.paths import media_dir
@@ -14,6 +15,7 @@ from core.progress import Progress
 from core.store import Store
 from core.store.corpus import require_frames
 from core.store.embeddings import load_frame_index
+from core.store.frame_matrix import open_frame_matrix
 
 TASKS = ("thumbnail", "clip")
 
@@ -57,11 +59,17 @@ def personalize(store: Store, user_id: str, task: str, item_ids: list[str] | Non
     for item_id in item_ids or ():
         require_frames(store, item_id, task)
     user = history_vector(store, model_id, user_id)
-    index = load_frame_index(store, model_id, item_ids)
-    if task == "thumbnail":
-        choices = [asdict(c) for c in select_thumbnails(index, user)]
+    if item_ids is None:      # the whole corpus: one pass over the resident fp16 matrix
+        matrix = open_frame_matrix(store, model_id)
+        picks = matrix.scan(user, clip_len, stride)
+        chosen = sorted(thumbnails_from_scan(matrix, picks) if task == "thumbnail"
+                        else clips_from_scan(matrix, picks), key=lambda c: c.item_id)
     else:
-        choices = [asdict(c) for c in select_clips(index, user, clip_len, stride)]
+        index = load_frame_index(store, model_id, item_ids)
+        chosen = (select_thumbnails(index, user) if task == "thumbnail"
+                  else select_clips(index, user, clip_len, stride))
+    choices = [asdict(c) for c in chosen]
+    if task == "clip":
         for choice in choices:
             choice.update(clip_len=clip_len, stride=stride)
     if record:

@@ -21,6 +21,7 @@ from core.media import VideoInfo, read_image, sample_frames
 from core.progress import Progress
 from core.store import Store
 from core.store.embeddings import items_without_embeddings, register_model, save_item_embeddings
+from core.store.frame_matrix import MatrixRow, record_indexed
 
 DEFAULT_FRAMES = 32
 DEFAULT_BATCH = 64
@@ -105,7 +106,9 @@ def index_corpus(store: Store, encoder: Encoder, n_frames: int = DEFAULT_FRAMES,
                 group.append(queue.popleft().result())
                 refill()
             progress.check_cancelled()
-            _embed_and_store(store, encoder, group, batch, summary)
+            rows = _embed_and_store(store, encoder, group, batch, summary)
+            if rows:      # the resident fp16 matrix follows what SQLite has just committed
+                record_indexed(store, encoder.model_id, rows, n_frames)
             done += len(group)
             progress.update(done, len(todo), group[-1].item["id"])
     return summary
@@ -124,12 +127,13 @@ def _inference_threads(count: int):
 
 
 def _embed_and_store(store: Store, encoder: Encoder, group: list[_Decoded], batch: int,
-                     summary: IndexSummary) -> None:
+                     summary: IndexSummary) -> list[MatrixRow]:
     good = [d for d in group if d.error is None]
     images = [f for d in good for f in d.frames] + [d.thumbnail for d in good if d.thumbnail is not None]
     vectors = encoder.encode_images(images, batch=batch) if images else np.zeros((0, encoder.dim))
     titles = encoder.encode_texts([d.item["title"] or d.item["id"] for d in good]) if good else []
     offset, thumb_offset = 0, sum(len(d.frames) for d in good)
+    mirrored = []
     with store.transaction():
         for k, decoded in enumerate(good):
             frames = vectors[offset:offset + len(decoded.frames)]
@@ -140,6 +144,8 @@ def _embed_and_store(store: Store, encoder: Encoder, group: list[_Decoded], batc
                 thumb_offset += 1
             save_item_embeddings(store, encoder.model_id, decoded.item["id"], decoded.times,
                                  frames, thumbnail, titles[k])
+            mirrored.append(MatrixRow(decoded.item["id"], np.asarray(decoded.times, np.float32),
+                                      frames, decoded.item["duration_s"] or 0.0))
             summary.indexed += 1
             summary.frames += len(decoded.frames)
         for decoded in group:
@@ -147,3 +153,4 @@ def _embed_and_store(store: Store, encoder: Encoder, group: list[_Decoded], batc
                 store.conn.execute("UPDATE items SET status = 'failed', error = ? WHERE id = ?",
                                    (decoded.error, decoded.item["id"]))
                 summary.failed.append((decoded.item["id"], decoded.error))
+    return mirrored
