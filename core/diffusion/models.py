@@ -10,6 +10,7 @@ import torch
 
 from core.diffusion import thumbnail_model, video_model
 from core.diffusion.checkpoint import read_checkpoint
+from core.diffusion.domain import record_training_domain
 from core.diffusion.trainer import TrainSettings, device, train
 from core.errors import InputError
 from core.paths import RESOURCES, media_dir
@@ -91,8 +92,10 @@ def train_video_model(store: Store, out_dir: Path | None = None, settings: Train
     torch.manual_seed(settings.seed)
     net = video_model.VideoDenoiser(config)
     out_dir = out_dir or media_dir(store.path) / "models"
-    return train(net, VideoBatches(bank, config, hist, emb, liked_by), VIDEO, out_dir, settings,
-                 progress)
+    report = train(net, VideoBatches(bank, config, hist, emb, liked_by), VIDEO, out_dir, settings,
+                   progress)
+    record_training_domain(store, out_dir, VIDEO, bank.embeddings, encoder_id)
+    return report
 
 
 def train_thumbnail_model(store: Store, out_dir: Path | None = None,
@@ -109,7 +112,9 @@ def train_thumbnail_model(store: Store, out_dir: Path | None = None,
     net = thumbnail_model.ThumbnailDenoiser(config)
     out_dir = out_dir or media_dir(store.path) / "models"
     batches = ThumbnailBatches(bank, config, hist, liked_by, liked_thumbnails(store, encoder_id))
-    return train(net, batches, THUMBNAIL, out_dir, settings, progress)
+    report = train(net, batches, THUMBNAIL, out_dir, settings, progress)
+    record_training_domain(store, out_dir, THUMBNAIL, bank.embeddings, encoder_id)
+    return report
 
 
 def liked_thumbnails(store: Store, encoder_id: str) -> dict[str, np.ndarray]:

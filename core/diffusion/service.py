@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from core.diffusion.conditioning import Condition
+from core.diffusion.domain import check_corpus, check_embeddings, check_item
 from core.errors import InputError
 from core.paths import media_dir
 from core.progress import Progress
@@ -109,13 +110,15 @@ def generate_revision(store: Store, user_id: str, item_id: str, signal: str = "U
         raise InputError(f"item {item_id}: no frames to revise")
     options = _options(strength if strength is not None else video.DEFAULT_STRENGTH, sampler, steps,
                        guidance if guidance is not None else video.DEFAULT_GUIDANCE, seed)
+    domain = check_item(store, model, item_id, frames)   # out-of-domain warning, if any
     revised = video.run_blocks(model, len(frames), [cond], np.stack(frames)[None],
                                strength=options["strength"], sampler=options["sampler"],
                                steps=options["steps"], guidance=options["guidance"], seed=seed,
                                progress=progress, on_block=on_block)[0]
     fps = info.fps
     params = {"signal": signal, "instruction": instruction, **options,
-              "seconds": round(len(frames) / fps, 3), "frames": len(frames)}
+              "seconds": round(len(frames) / fps, 3), "frames": len(frames),
+              "domain": domain}
     return _record_video(store, "revise", user_id, item_id, revised, fps, info, params, model,
                          audio_from=item["path"] if info.has_audio else None,
                          audio_seconds=params["seconds"] if max_seconds is not None else None)
@@ -137,10 +140,12 @@ def generate_creation(store: Store, user_id: str | None, instruction: str,
     cond = user_condition(store, model, user_id, signal if user_id else "none", instruction)
     options = _options(1.0, sampler, steps,
                        guidance if guidance is not None else video.DEFAULT_GUIDANCE, seed)
+    domain = check_corpus(store, model)
     created = video.run_blocks(model, n_frames, [cond], None, sampler=options["sampler"],
                                steps=options["steps"], guidance=options["guidance"], seed=seed,
                                progress=progress, on_block=on_block)[0]
-    params = {"signal": signal, "instruction": instruction, **options, "frames": n_frames}
+    params = {"signal": signal, "instruction": instruction, **options, "frames": n_frames,
+              "domain": domain}
     return _record_video(store, "create", user_id, None, created, CREATED_FPS, None, params, model)
 
 
@@ -173,6 +178,7 @@ def generate_thumbnail_image(store: Store, user_id: str, item_id: str,
     generation_id = new_generation_id()
     out = save_image(media_dir(store.path) / "generations" / f"{generation_id}.png", image)
     params = {k: v for k, v in options.items() if k != "strength"}
+    params["domain"] = check_embeddings(store, model, index.frames[0, :index.counts[0]])
     with store.transaction():
         record_generation(store, "thumbnail-gen", user_id, item_id, params, {},
                           _provenance_models(model), str(out), seed=seed,
