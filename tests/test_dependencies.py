@@ -20,7 +20,10 @@ def _declared() -> tuple[set[str], set[str]]:
     """(runtime dependencies, dev-extra dependencies) as normalised distribution names."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     names = lambda deps: {_normalise(re.split(r"[<>=!~\[; ]", d, maxsplit=1)[0]) for d in deps}  # noqa: E731
-    return names(project["dependencies"]), names(project["optional-dependencies"].get("dev", []))
+    extras = project["optional-dependencies"]
+    # an optional capability's extra (cluster: Ray) counts: its commands say how to install it
+    optional = set().union(*(names(deps) for name, deps in extras.items() if name != "dev"))
+    return names(project["dependencies"]) | optional, names(extras.get("dev", []))
 
 
 def _imports() -> dict[str, set[str]]:
@@ -62,3 +65,18 @@ def test_the_scan_sees_lazy_imports_and_the_dependencies_it_needs():
     assert "skimage" not in imports and "pytest" not in imports
     runtime, _ = _declared()
     assert {"scipy", "sqlite-utils", "torch", "pyside6"} <= runtime
+
+
+def test_a_plain_install_carries_the_bundled_resources(tmp_path):
+    """`pip install .` (not editable) must bring resources/ beside core/, where core.paths
+    looks: the bundled encoder, diffusion models, judge and rules."""
+    import subprocess
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+                    "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True)
+    [wheel] = tmp_path.glob("generec_studio-*.whl")
+    packed = set(zipfile.ZipFile(wheel).namelist())
+    bundled = {str(p.relative_to(ROOT)) for p in (ROOT / "resources").rglob("*") if p.is_file()}
+    assert bundled and bundled <= packed, f"missing from the wheel: {sorted(bundled - packed)}"
+    assert "core/paths.py" in packed and "desktop/app.py" in packed
