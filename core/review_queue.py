@@ -91,3 +91,24 @@ def bulk_decide(store: Store, generation_ids: list[str], decision: str, reason: 
         except GenerecError as exc:
             refused[generation_id] = str(exc)
     return {"recorded": recorded, "refused": refused}
+
+
+def why_this_result(store: Store, generation_id: str) -> dict[str, Any]:
+    """What drove a generation: its parameters, and the user's liked items (the training split,
+    which is what the User_Hist signal and the personalized thumbnail and clip condition on)."""
+    from core.editor.generations import get_generation
+    from core.editor.history import liked_items
+    from core.store.corpus import user_history
+
+    generation = get_generation(store, generation_id)
+    if generation is None:
+        raise InputError(f"unknown generation {generation_id!r}")
+    drivers: list[dict] = []
+    if generation["user_id"]:
+        liked = set(liked_items(store, generation["user_id"]))
+        seen: set[str] = set()
+        for row in user_history(store, generation["user_id"]):
+            if row["kind"] == "like" and row["item_id"] in liked and row["item_id"] not in seen:
+                seen.add(row["item_id"])
+                drivers.append(row)
+    return {"generation": generation, "parameters": generation["params"], "drivers": drivers}

@@ -77,6 +77,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
       "Ctrl+Shift+A"),
     A("review.bulk_reject", "Bulk reject the selected…", "Review", "bulk_reject", "Ctrl+Shift+J"),
     A("review.compare", "Compare two generations", "Review", "compare_selected", "Ctrl+Shift+C"),
+    A("review.why", "Why this result", "Review", "why_this_result", "Ctrl+Shift+W"),
     A("review.recheck", "Re-run checks on the selected generation", "Review", "rerun_checks",
       "Ctrl+Shift+K", separator_before=True),
     A("review.reviewer", "Reviewer name…", "Review", "ask_reviewer"),

@@ -28,7 +28,9 @@ def _table(headers: list[str], rows: list[tuple[str, list]]) -> QTableWidget:
         for c, value in enumerate(values):
             table.setItem(r, c + 1, QTableWidgetItem(cell_text(value)))
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.setMinimumHeight(min(60 + 26 * len(rows), 260))
+    height = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth() + sum(
+        table.rowHeight(r) for r in range(len(rows)))
+    table.setFixedHeight(min(height + 2, 320))
     return table
 
 
@@ -88,10 +90,14 @@ class AnalysisView(QTabWidget):
             self.tables.append(widget)
             column.addWidget(widget)
             if table["headers"] and table["rows"]:
+                # chart the first measure that carries intervals, else the first one
+                with_ci = [c for c in range(len(table["headers"]))
+                           if any(isinstance(values[c], dict) for _, values in table["rows"])]
+                c = with_ci[0] if with_ci else 0
                 column.addWidget(interval_bars(
-                    f"{table['task']}: {table['headers'][0]}",
+                    f"{table['task']}: {table['headers'][c]}" + (" (95% interval)" if with_ci else ""),
                     [method for method, _ in table["rows"]],
-                    [values[0] for _, values in table["rows"]], table["headers"][0]))
+                    [values[c] for _, values in table["rows"]]))
         column.addStretch(1)
 
     def show_fairness(self, report: dict | None) -> None:

@@ -126,8 +126,9 @@ class MainWindow(OperatorActions, QMainWindow):
         geometry = settings.value("main_window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        else:
-            self.resize(1440, 900)
+        else:     # 1440 x 900, or the screen's available area where that is smaller
+            area = self.screen().availableGeometry()
+            self.resize(min(1440, area.width()), min(900, area.height()))
         layout = settings.value("main_window/state")
         if layout is not None:
             self.restoreState(layout)

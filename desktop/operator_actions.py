@@ -13,13 +13,14 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 from core.errors import GenerecError
 from core.paths import data_home
 from core.review_queue import bulk_decide, queue_rows
+from core.review_queue import why_this_result as explain_generation
 from core.store import open_store
 from core.editor.generations import get_generation
 from desktop import settings as app_settings
 from desktop.actions import ACTIONS, MENU_ORDER, VIEWS
 from desktop.analysis_view import AnalysisView
 from desktop.corpora import NewCorpusDialog, recent_corpora, remember_corpus
-from desktop.operator_dialogs import CompareDialog, TrainingDialog, VerifyFileDialog
+from desktop.operator_dialogs import CompareDialog, TrainingDialog, VerifyFileDialog, WhyDialog
 from desktop.review_queue import ReviewQueue
 from desktop.training_view import TRAINING_KINDS, TrainingView
 from desktop.workers import JobWorker
@@ -406,6 +407,17 @@ class OperatorActions:
     def _show_compare(self, generations: list[dict], frames: list) -> None:
         self.compare_dialog = CompareDialog(generations, frames, self)
         self.compare_dialog.open()
+
+    def why_this_result(self):
+        generation_id = self.state.generation_id or self.review.current()
+        if not generation_id:
+            self.notify("Why this result", "Select a generation in the Review panel first.")
+            return None
+        with open_store(self.db_path) as store:
+            why = explain_generation(store, generation_id)
+        self.why_dialog = WhyDialog(why, self)
+        self.why_dialog.open()
+        return self.why_dialog
 
     # -- views -----------------------------------------------------------------------------
     def show_evaluation(self) -> None:

@@ -105,6 +105,41 @@ class CompareDialog(QDialog):
         self.resize(900, 620)
 
 
+class WhyDialog(QDialog):
+    """"Why this result": the user's liked items that conditioned the generation (their
+    thumbnails) and the parameters that made it."""
+
+    def __init__(self, why: dict, parent=None, per_row: int = 6) -> None:
+        super().__init__(parent)
+        g = why["generation"]
+        self.setWindowTitle(f"Why this result — {g['id']}")
+        layout = QVBoxLayout(self)
+        head = QLabel(f"<b>{g['task']}</b> for user {g['user_id'] or '–'} from item "
+                      f"{g['item_id'] or '(new)'}: conditioned on {len(why['drivers'])} liked "
+                      "items of the user's history (training split)")
+        head.setWordWrap(True)
+        layout.addWidget(head)
+        grid = QGridLayout()
+        self.thumbnails = 0
+        for k, row in enumerate(why["drivers"][:24]):
+            cell = QLabel()
+            cell.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            pixmap = QPixmap(row["thumbnail_path"] or "")
+            if not pixmap.isNull():
+                cell.setPixmap(pixmap.scaledToWidth(96, Qt.TransformationMode.SmoothTransformation))
+                self.thumbnails += 1
+            else:
+                cell.setText(row["item_id"])
+            cell.setToolTip(f"{row['item_id']}: {row['title']}")
+            grid.addWidget(cell, k // per_row, k % per_row)
+        layout.addLayout(grid)
+        params = QPlainTextEdit(readOnly=True)
+        params.setPlainText(json.dumps(why["parameters"], indent=1, default=str))
+        layout.addWidget(QLabel("<b>Parameters</b> (a retry from the Jobs panel repeats them)"))
+        layout.addWidget(params, 1)
+        self.resize(720, 560)
+
+
 class TrainingDialog(QDialog):
     """Options of a training job; `params()` is what the job records (so a retry repeats it)."""
 

@@ -23,7 +23,9 @@ class ScreenshotDirector:
 
     def _step(self) -> None:
         window = self.window
-        if window.queue.busy:
+        # Also wait for the warm-up: quitting while its thread still imports torch would
+        # destroy a running QThread (an abort).
+        if window.queue.busy or not window.is_warm:
             QTimer.singleShot(self.poll_ms, self._step)
             return
         window.users.users.setCurrentRow(0)

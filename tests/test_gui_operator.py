@@ -184,6 +184,15 @@ def test_bulk_approve_is_refused_for_a_failed_blocking_check(qtbot, open_window,
     queue.saved.activated.emit(queue.saved.currentIndex())
     assert [r["task"] for r in queue.rows] == ["clip"]
     queue.task.setCurrentIndex(0)
+    # Why this result: the user's liked items that conditioned it, with their thumbnails.
+    window.review.list.setCurrentRow(0)
+    why = window.actions_by_key["review.why"].trigger() or window.why_dialog
+    with open_store(corpus_copy) as store:
+        liked = store.conn.execute("SELECT COUNT(DISTINCT item_id) FROM interactions WHERE "
+                                   "user_id = 'u0001' AND kind = 'like' AND split = 'train'"
+                                   ).fetchone()[0]
+    assert liked > 0 and why.thumbnails == min(liked, 24)
+    why.close()
     # Bulk approve both under one reason: the gate refuses each (no override in bulk).
     queue.select_ids(ids)
     assert sorted(queue.selected_ids()) == sorted(ids)
