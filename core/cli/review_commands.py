@@ -83,7 +83,8 @@ def cmd_verify(args) -> int:
     if args.file.is_dir():
         marked = sum(bool(r.get("payload")) for r in reports)
         failed = sum("error" in r for r in reports)
-        print(f"{len(reports)} files: {marked} watermarked, {len(reports) - marked - failed} "
+        print(f"{len(reports)} file{'s' * (len(reports) != 1)}: {marked} watermarked, "
+              f"{len(reports) - marked - failed} "
               f"without a watermark" + (f", {failed} not verifiable" if failed else ""))
     return 0
 
