@@ -112,3 +112,30 @@ def why_this_result(store: Store, generation_id: str) -> dict[str, Any]:
                 seen.add(row["item_id"])
                 drivers.append(row)
     return {"generation": generation, "parameters": generation["params"], "drivers": drivers}
+
+
+UNDOABLE = ("approved", "rejected")
+
+
+def undo_decision(store: Store, generation_id: str, reviewer: str | None = None) -> str:
+    """Take back the decision on a generation until it is exported: it goes back to pending (an
+    approval no longer counts; approving again needs current checks again). The reviews table
+    and the audit log keep both the decision and its undoing. Returns the new status."""
+    from core.operator import operator_name
+    from core.store.reviews import generation_status, insert_review
+
+    status = generation_status(store, generation_id)
+    if status is None:
+        raise InputError(f"unknown generation {generation_id!r}")
+    if status == "exported":
+        raise InputError(f"generation {generation_id} was exported; a decision cannot be undone "
+                         "once the item left this installation")
+    if status not in UNDOABLE:
+        raise InputError(f"generation {generation_id} is {status}: there is no decision to undo")
+    reviewer = operator_name(reviewer)
+    with store.transaction():
+        insert_review(store, generation_id, "skip", f"undo: was {status}", None, reviewer, None,
+                      "pending")
+        store.audit("review.undo", generation_id, {"from": status, "status": "pending"},
+                    actor=reviewer)
+    return "pending"

@@ -71,6 +71,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     A("review.approve", "Approve", "Review", "approve_current", "A", context="review"),
     A("review.reject", "Reject", "Review", "reject_current", "R", context="review"),
     A("review.skip", "Skip", "Review", "skip_current", "S", context="review"),
+    A("review.undo", "Undo the decision on the selected generation", "Review", "undo_decision",
+      "Ctrl+Z"),
     A("review.queue", "Review queue", "Review", "show_review_queue", "Ctrl+Shift+Q",
       separator_before=True),
     A("review.bulk_approve", "Bulk approve the selected…", "Review", "bulk_approve",

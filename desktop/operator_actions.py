@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 from core.errors import GenerecError
 from core.paths import data_home
 from core.review_queue import bulk_decide, queue_rows
+from core.review_queue import undo_decision as undo_review
 from core.review_queue import why_this_result as explain_generation
 from core.store import open_store
 from core.editor.generations import get_generation
@@ -330,6 +331,22 @@ class OperatorActions:
 
     def skip_current(self) -> None:
         self.review.decide("skip")
+
+    def undo_decision(self) -> None:
+        """Back to pending, until the generation is exported (core refuses after that)."""
+        generation_id = self.state.generation_id or self.review.current()
+        if not generation_id:
+            self.notify("Undo decision", "Select a generation in the Review panel first.")
+            return
+        reviewer = self.reviewer
+        self.writer.write(lambda store: undo_review(store, generation_id, reviewer),
+                          lambda status: self._on_decided(generation_id, f"undone, {status}"),
+                          self._on_undo_refused)
+
+    def _on_undo_refused(self, exc: Exception) -> None:
+        if not isinstance(exc, GenerecError):
+            raise exc              # the GUI's exception handler shows it
+        self.notify("Undo decision", str(exc), QMessageBox.Icon.Warning)
 
     def show_review_queue(self) -> None:
         self._docks["Review queue"].show()

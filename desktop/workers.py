@@ -47,6 +47,9 @@ class JobWorker(QObject):
         self.progress.cancel()
 
 
+_LIVE: set[QThread] = set()     # every started thread, until the GUI thread saw it finish
+
+
 class JobRunner(QObject):
     """Owns the threads of running jobs and joins them on shutdown."""
 
@@ -55,7 +58,10 @@ class JobRunner(QObject):
         self._running: dict[JobWorker, QThread] = {}
 
     def start(self, worker: JobWorker) -> JobWorker:
-        thread = QThread(self)
+        # No Qt parent: deleting the runner's owner (a closed window) must never destroy a
+        # thread that still runs (Qt aborts the process); _LIVE holds it until it has ended.
+        thread = QThread()
+        _LIVE.add(thread)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.finished.connect(thread.quit)
@@ -68,6 +74,7 @@ class JobRunner(QObject):
     def _on_thread_finished(self) -> None:
         # A bound slot runs on this object's (the GUI) thread; sender() is the QThread.
         thread = self.sender()
+        _LIVE.discard(thread)
         for worker, running in list(self._running.items()):
             if running is thread:
                 del self._running[worker]
@@ -84,5 +91,10 @@ class JobRunner(QObject):
         for worker, thread in list(self._running.items()):
             worker.cancel()
             thread.quit()
-            thread.wait(timeout_ms)
+            if not thread.wait(timeout_ms):
+                # Still importing: keep the worker too (the thread is in _LIVE already).
+                _STILL_RUNNING.append(worker)
         self._running.clear()
+
+
+_STILL_RUNNING: list[JobWorker] = []

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("PySide6")
-# torch imported here, on the main thread: the windows' warm-up threads then import nothing
+# torch and open_clip imported here, on the main thread: the windows' warm-up threads then import nothing
 # heavy while a test drives the GUI (a torch import in a thread racing shiboken's import hook
 # aborted the interpreter on this machine).
 pytest.importorskip("torch")
+pytest.importorskip("open_clip")
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel  # noqa: E402
 
@@ -32,7 +33,19 @@ REQUIRED = {"corpus.new", "corpus.open", "corpus.recent", "settings", "corpus.im
             "verify.file", "purge.expired", "review.recheck", "export.selected",
             "generate.personalized", "generate.style", "generate.revise", "generate.create",
             "generate.thumbnail", "review.approve", "review.reject", "review.skip",
-            "review.bulk_approve", "review.bulk_reject", "review.compare", "view.palette"}
+            "review.bulk_approve", "review.bulk_reject", "review.compare", "view.palette",
+            "review.undo", "review.why"}
+
+
+def _warm(qtbot, window):
+    """Let the window's warm-up (the encoder) end first: nothing then loads in a thread while
+    the test drives the window, and closing it joins no slow load."""
+    import time
+
+    start = time.monotonic()
+    qtbot.waitUntil(lambda: window.is_warm, timeout=180000)
+    print(f"warm-up took {time.monotonic() - start:.1f} s")
+    return window
 
 
 def _grid_ids(window) -> list[str]:
@@ -70,7 +83,7 @@ def test_list_commands_json_names_every_required_action_with_menu_and_shortcut()
 
 
 def test_menus_and_palette_come_from_the_registry(qtbot, open_window, corpus_copy, monkeypatch):
-    window = open_window(corpus_copy)
+    window = _warm(qtbot, open_window(corpus_copy))
     window.show()
     in_menus = {}
     for menu_action in window.menuBar().actions():
@@ -100,7 +113,7 @@ def test_open_corpus_switch_corpus_and_the_grid_shows_the_new_one(
         qtbot, open_window, corpus_copy, second_corpus, tmp_path, monkeypatch):
     second = tmp_path / "second.db"
     shutil.copy(second_corpus, second)
-    window = open_window(corpus_copy)
+    window = _warm(qtbot, open_window(corpus_copy))
     window.show()
     first_ids = _grid_ids(window)
     assert len(first_ids) == 12 and "corpus" in window.windowTitle()
@@ -136,7 +149,7 @@ def test_open_corpus_switch_corpus_and_the_grid_shows_the_new_one(
 
 def test_switching_corpus_waits_for_running_jobs(qtbot, open_window, corpus_copy, second_corpus,
                                                  monkeypatch):
-    window = open_window(corpus_copy)
+    window = _warm(qtbot, open_window(corpus_copy))
     messages = []
     monkeypatch.setattr(window, "notify", lambda title, text, *icon: messages.append(text))
     window.queue.submit("index", {"model": "bundled"})
@@ -146,7 +159,7 @@ def test_switching_corpus_waits_for_running_jobs(qtbot, open_window, corpus_copy
 
 
 def test_new_demo_corpus_with_its_seed(qtbot, open_window, corpus_copy, tmp_path):
-    window = open_window(corpus_copy)
+    window = _warm(qtbot, open_window(corpus_copy))
     target = tmp_path / "fresh" / "mine.db"
     assert window.create_corpus(target, "demo", {"seed": 4, "n_items": 4, "n_users": 2})
     qtbot.waitUntil(lambda: not window.queue.busy, timeout=180000)
@@ -156,8 +169,8 @@ def test_new_demo_corpus_with_its_seed(qtbot, open_window, corpus_copy, tmp_path
 
 
 def test_bulk_approve_is_refused_for_a_failed_blocking_check(qtbot, open_window, corpus_copy,
-                                                             monkeypatch):
-    window = open_window(corpus_copy)
+                                                             monkeypatch, tmp_path):
+    window = _warm(qtbot, open_window(corpus_copy))
     window.show()
     monkeypatch.setattr(window, "notify", lambda *a, **k: None)
     _personalize(qtbot, window)              # a thumbnail and a clip, checked by their job
@@ -218,10 +231,33 @@ def test_bulk_approve_is_refused_for_a_failed_blocking_check(qtbot, open_window,
                                   "WHERE decision = 'reject'").fetchall()
     assert sorted(r[0] for r in rows) == sorted(ids)
     assert {(r[1], r[2]) for r in rows} == {("licence not cleared", "Dana")}
+    # Undo (Ctrl+Z) takes a decision back until export: pending again, both in the audit log.
+    window.state.set_generation(ids[0])
+    window.actions_by_key["review.undo"].trigger()
+    qtbot.waitUntil(lambda: not window.writer.busy, timeout=10000)
+    with open_store(corpus_copy) as store:
+        status = store.conn.execute("SELECT status FROM generations WHERE id = ?",
+                                    (ids[0],)).fetchone()[0]
+        undone = store.conn.execute("SELECT actor FROM audit_log WHERE action = 'review.undo' "
+                                    "AND target = ?", (ids[0],)).fetchall()
+    assert status == "pending" and [r[0] for r in undone] == ["Dana"]
+    # Nothing left to undo; and once exported, never.
+    from core.errors import InputError
+    from core.export.gate import export_generation
+    from core.fidelity.review import record_decision
+    from core.review_queue import undo_decision
+
+    with open_store(corpus_copy) as store:
+        with pytest.raises(InputError, match="no decision to undo"):
+            undo_decision(store, ids[0])
+        record_decision(store, ids[1], "approve", "ok", "licence cleared by hand", "Dana")
+        export_generation(store, ids[1], tmp_path / "out")
+        with pytest.raises(InputError, match="exported"):
+            undo_decision(store, ids[1])
 
 
 def test_settings_are_stored_audited_and_reset(qtbot, open_window, corpus_copy):
-    window = open_window(corpus_copy)
+    window = _warm(qtbot, open_window(corpus_copy))
     dialog = window.open_settings()
     dialog.fields["review/reviewer"].setText("Ines")
     dialog.fields["tasks/steps"].setValue(12)
@@ -246,7 +282,7 @@ def test_settings_are_stored_audited_and_reset(qtbot, open_window, corpus_copy):
 
 
 def test_model_manager_lists_and_verifies_local_weights(qtbot, open_window, corpus_copy):
-    window = open_window(corpus_copy)
+    window = _warm(qtbot, open_window(corpus_copy))
     with qtbot.waitSignal(window.job_ended, timeout=120000):
         window.index_frames()
     dialog = window.open_settings()
@@ -261,7 +297,7 @@ def test_model_manager_lists_and_verifies_local_weights(qtbot, open_window, corp
 
 def test_fairness_report_is_charted_and_the_training_view_draws_loss(qtbot, open_window,
                                                                      corpus_copy):
-    window = open_window(corpus_copy)
+    window = _warm(qtbot, open_window(corpus_copy))
     with qtbot.waitSignal(window.job_ended, timeout=60000) as ended:
         window.run_fairness()
     assert ended.args == ["Fairness report", "done"]
@@ -280,7 +316,7 @@ def test_fairness_report_is_charted_and_the_training_view_draws_loss(qtbot, open
 
 
 def test_no_clipped_labels_at_1280x800(qtbot, open_window, corpus_copy):
-    window = open_window(corpus_copy)
+    window = _warm(qtbot, open_window(corpus_copy))
     window.resize(1280, 800)
     window.show()
     widgets = [window, window.open_settings()]
@@ -311,3 +347,4 @@ def test_screenshot_of_each_view_is_not_blank(view, corpus_copy, tmp_path):
     colours = {image.pixel(x, y) for x in range(0, image.width(), 7)
                for y in range(0, image.height(), 7)}
     assert len(colours) > 8, f"{view}: the screenshot is blank"
+
