@@ -305,6 +305,22 @@ def test_fairness_report_is_charted_and_the_training_view_draws_loss(qtbot, open
     from PySide6.QtCharts import QChartView
 
     assert window.analysis.fairness.widget().findChildren(QChartView)
+    # Verify a file: a human-made demo video carries no watermark; the dialog says so.
+    with open_store(corpus_copy) as store:
+        video = store.conn.execute("SELECT path FROM items WHERE path IS NOT NULL LIMIT 1"
+                                   ).fetchone()[0]
+    dialog = window.verify_file_dialog()
+    with qtbot.waitSignal(window.job_ended, timeout=120000) as ended:
+        dialog.request(video)
+    assert ended.args == ["Verify a file", "done"]
+    assert "no watermark found" in dialog.summary.text() and video in dialog.details.toPlainText()
+    dialog.close()
+    # Purge expired starts with a dry run; with nothing expired it says so and removes nothing.
+    messages = []
+    window.notify = lambda title, text, *icon: messages.append(text)
+    with qtbot.waitSignal(window.job_ended, timeout=60000) as ended:
+        window.actions_by_key["purge.expired"].trigger()
+    assert ended.args == ["Purge expired AI items", "done"] and "Nothing has expired" in messages[-1]
     # A training job's progress messages become live loss points.
     view = window.training
     from desktop.job_queue import JobView
