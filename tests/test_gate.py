@@ -214,3 +214,35 @@ def test_fairness_ranks_for_a_generation_whose_provenance_names_the_encoder_by_i
         [result] = run_checks(store, gen, [fairness])
     assert "exposure not measured" not in result["evidence"]["text"]
     assert result["evidence"]["pool"] > 0 and len(result["evidence"]["top_k"]) > 0
+
+
+def test_a_revision_that_replaces_its_source_fails_authenticity(unchecked, tmp_path):
+    """Noise in the source's place is a replacement, not a revision: authenticity (blocking)
+    fails it and approving needs an override; the same bytes as a restyle by an OpenCV preset
+    (a deterministic filter of the source) only warn."""
+    import numpy as np
+
+    from core.fidelity.checks import authenticity
+    from core.fidelity.review import OverrideRequired
+    from core.media import write_video
+
+    db, _ = unchecked
+    rng = np.random.default_rng(0)
+    noise = write_video(tmp_path / "noise.mp4",
+                        [rng.integers(0, 256, (240, 320, 3), dtype=np.uint8) for _ in range(10)], 10)
+    with open_store(db) as store:
+        with store.transaction():
+            made = {task: record_generation(store, task, "u1", "src", params, {}, [], str(output))
+                    for task, params, output in (
+                        ("revise", {"strength": 0.6}, noise),
+                        ("style", {"style": "cartoon"}, noise),
+                        ("clip", {"start_s": 0.0}, tmp_path / "src.mp4"))}
+        cards = {task: run_checks(store, gen, [authenticity])[0] for task, gen in made.items()}
+        assert cards["revise"]["status"] == "fail"
+        assert "keeps too little of its source" in cards["revise"]["evidence"]["text"]
+        assert cards["style"]["status"] == "warn" and cards["clip"]["status"] == "pass"
+        assert max(cards["revise"]["evidence"]["structure"]) < 0.3
+        assert min(cards["clip"]["evidence"]["structure"]) > 0.9
+        run_checks(store, made["revise"])
+        with pytest.raises(OverrideRequired, match="authenticity"):
+            record_decision(store, made["revise"], "approve", "fine")
