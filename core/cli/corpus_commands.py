@@ -19,6 +19,11 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--items", type=_positive, default=240)
     p.add_argument("--users", type=_positive, default=160)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--frames-only", action="store_true",
+                   help="synthetic scale: items without videos, frame embeddings written "
+                        "straight into the resident matrix (a million items in minutes)")
+    p.add_argument("--frames", type=_positive, default=32, help="frames per item (--frames-only)")
+    p.add_argument("--dim", type=_positive, default=128, help="embedding width (--frames-only)")
     p.set_defaults(run=cmd_demo)
 
     p = sub.add_parser("import", parents=[common], help="import a folder of videos")
@@ -80,6 +85,17 @@ def progress_bar(args, description: str) -> Iterator[TqdmProgress]:
 def cmd_demo(args) -> int:
     from core.demo.build import build_demo
 
+    if args.frames_only:
+        from core.demo.synthetic_scale import build_synthetic_scale
+
+        with corpus(args) as store, progress_bar(args, "demo") as bar:
+            made = build_synthetic_scale(store, args.items, args.users, args.frames, args.dim,
+                                         seed=args.seed, progress=bar)
+        print(f"synthetic-scale corpus in {store.path}: {made.items} items x {made.frames_per_item}"
+              f" frames x {made.dim} ({made.matrix_bytes / 2**30:.2f} GiB fp16 in "
+              f"{made.matrix_path}), {made.users} users, {made.likes} likes; personalize with "
+              f"--model {made.model_id}", file=sys.stderr)
+        return 0
     with corpus(args) as store, progress_bar(args, "demo") as bar:
         made = build_demo(store, args.items, args.users, args.seed, bar)
     print(f"demo corpus in {store.path}: {made['items']} items, {made['users']} users, "

@@ -38,6 +38,11 @@ def register_editor(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default="bundled", help="encoder spec (default: bundled)")
     p.add_argument("--frames", type=_positive, default=32, help="frames sampled per item")
     p.add_argument("--batch", type=_positive, default=64)
+    p.add_argument("--ray", metavar="ADDRESS", help="run on Ray Data: 'local' starts a cluster on "
+                   "this machine, ray://HOST:PORT or HOST:PORT joins one (needs "
+                   "pip install 'generec-studio[cluster]')")
+    p.add_argument("--workers", type=_positive, default=2, help="Ray actors, each with one "
+                   "encoder (with --ray)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_index)
 
@@ -106,9 +111,18 @@ def cmd_index(args) -> int:
     from core.encoders import load_encoder
     from core.encoders.indexing import index_corpus
 
-    encoder = load_encoder(args.model)
-    with corpus(args) as store, progress_bar(args, "index") as bar:
-        summary = index_corpus(store, encoder, args.frames, args.batch, bar)
+    if args.ray:
+        from core.cluster import require_ray
+        from core.cluster.index import index_on_ray
+
+        require_ray()          # before opening anything: say how to install it
+        with corpus(args) as store, progress_bar(args, "index") as bar:
+            summary = index_on_ray(store, args.model, args.ray, args.frames, args.batch,
+                                   args.workers, progress=bar)
+    else:
+        encoder = load_encoder(args.model)
+        with corpus(args) as store, progress_bar(args, "index") as bar:
+            summary = index_corpus(store, encoder, args.frames, args.batch, bar)
     for item_id, reason in summary.failed:
         print(f"failed: {item_id}: {reason}", file=sys.stderr)
     if args.json:

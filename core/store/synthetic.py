@@ -32,3 +32,22 @@ def insert_thumbnail_vectors(store: Store, model_id: str,
     store.conn.executemany(
         "INSERT OR REPLACE INTO embeddings (model_id, item_id, kind, idx, vector) "
         "VALUES (?, ?, 'thumbnail', 0, ?)", [(model_id, i, to_blob(v)) for i, v in rows])
+
+
+def clone_items(store: Store, count: int) -> int:
+    """Add copies of the corpus's `ok` items (same media, ids `ID~k`) until it holds `count`
+    of them: a corpus of that size for timing, without rendering more videos."""
+    have = store.conn.execute("SELECT COUNT(*) FROM items WHERE status = 'ok'").fetchone()[0]
+    sources = [r[0] for r in store.conn.execute(
+        "SELECT id FROM items WHERE status = 'ok' AND id NOT LIKE '%~%' ORDER BY id")]
+    added = 0
+    for k in range(max(0, count - have)):
+        source = sources[k % len(sources)]
+        store.conn.execute(
+            "INSERT INTO items (id, title, source, creator_id, licence, path, thumbnail_path, "
+            "status, width, height, duration_s, fps, frames, codec, rotation, has_audio) "
+            "SELECT ? , title, source, creator_id, licence, path, thumbnail_path, status, width, "
+            "height, duration_s, fps, frames, codec, rotation, has_audio FROM items WHERE id = ?",
+            (f"{source}~{k // len(sources) + 1}", source))
+        added += 1
+    return added
