@@ -85,9 +85,10 @@ class JobRunner(QObject):
     def active(self) -> int:
         return len(self._running)
 
-    def shutdown(self, timeout_ms: int = 30000) -> None:
+    def shutdown(self, timeout_ms: int = 120000) -> None:
         """Cancel every job and wait for its thread to end (cancellation is cooperative and
-        prompt; an import of torch in a warm-up thread cannot be cancelled, only awaited)."""
+        prompt; an import of torch in a warm-up thread cannot be cancelled, only awaited: on a
+        busy machine that took over 30 s, hence the long limit)."""
         for worker, thread in list(self._running.items()):
             worker.cancel()
             thread.quit()
