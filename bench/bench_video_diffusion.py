@@ -5,8 +5,9 @@
    ancestral (DDPM) sampler of the original MCVD recipe, and the Fréchet distance on the
    encoder's clip features (FD-enc) of clips each one creates (conditioned on User_Hist)
    against real demo clips.
-2. Revision strength: leakage-free Cosine@5 and FD-enc of revised clips for several SDEdit
-   strengths, which is how the default strength was chosen.
+2. Revision strength: leakage-free Cosine@5, judged preference hit and FD-enc of revised clips
+   for several SDEdit strengths, on the validation users (core/evaluation/judged.py), which is
+   how the default strength is to be chosen; `generec evaluate` reports on the test users.
 
     python bench/bench_video_diffusion.py --db DEMO.db [--clips 32] [--json]
 
@@ -64,11 +65,14 @@ def strengths(store, encoder_id: str, users: int) -> list[dict]:
 
     rows = []
     for strength in STRENGTHS:
+        # Chosen on the validation users; `generec evaluate` reports on the test users.
         report = evaluate_generative(store, encoder_id, (5,), users, steps=10, strength=strength,
-                                     tasks=("revision",))["revision"]
+                                     tasks=("revision",), users_split="validation")["revision"]
+        judged = report.get("judged_hit", {}).get("User_Hist")
         rows.append({"strength": strength,
                      **{m: v["cosine@5"] for m, v in report["heldout"].items()},
-                     "fd_enc": report["frechet"].get("User_Hist")})
+                     "fd_enc": report["frechet"].get("User_Hist"),
+                     "judged_hit_User_Hist": judged["mean"] if judged else None})
         print(rows[-1], file=sys.stderr)
     rows.append({"default": video.DEFAULT_STRENGTH})
     return rows
@@ -95,7 +99,10 @@ def main() -> None:
         bank = build_frame_bank(store, encoder)
         result = {"model": model.model_id, "samplers": samplers(store, model, encoder, bank, args.clips)}
         if not args.skip_strengths:
+            from core.evaluation.judged import SPLIT_RULE
+
             result["strengths"] = strengths(store, encoder_id, args.users)
+            result["users"] = f"strengths compared on validation users only ({SPLIT_RULE})"
     if args.json:
         print(json.dumps(result, indent=1))
         return

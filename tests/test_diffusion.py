@@ -238,6 +238,16 @@ def test_generate_cli_and_evaluate_report_shape(trained):
     assert set(report["revision"]["fvd_i3d"]) == set(report["revision"]["frechet"])
     assert set(report["thumbnail_generation"]["heldout"]) == {"Generated", "Unconditional", "CLIP",
                                                               "Original"}
+    # issue 12: the independent judge's hit for every method of every task, with intervals;
+    # creation also conditioned on an instruction drawn from the user's true preferences
+    assert report["generative"]["users_split"] == "test"
+    for task in ("revision", "creation", "thumbnail_generation"):
+        methods = set(report[task]["heldout"])
+        assert set(report[task]["judged_hit"]) == methods
+        for value in report[task]["judged_hit"].values():
+            assert 0 <= value["ci95"][0] <= value["mean"] <= value["ci95"][1] <= 1
+    assert {"Instruction", "User_Hist+Instruction"} <= set(report["creation"]["instruction_hit"])
+    assert set(report["creation"]["instruction_hit"]) == set(report["creation"]["heldout"])
     rng = np.random.default_rng(0)
     same = rng.normal(size=(400, 4))
     assert frechet_distance(same, same) < 1e-3

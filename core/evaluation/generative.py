@@ -8,6 +8,14 @@ Fréchet distance on the encoder's clip features between generated and real clip
 - thumbnail_generation: the thumbnail model's output with the user's liked thumbnails retrieved
   (Generated) or without them (Unconditional), against the Eq. 1 selection (CLIP) and Original.
 
+Users are drawn from the test users (`core/evaluation/judged.py`); the validation users serve
+`bench/bench_video_diffusion.py`, which chooses strength, guidance and steps. On the demo corpus
+every output also gets the judged preference hit (an attribute classifier that did not condition
+it labels every output frame), and each created clip an instruction hit: creation adds methods
+conditioned on an instruction drawn from the user's true preferences ("red circles on a
+beach"), with the instruction alone (Instruction) and with User_Hist (User_Hist+Instruction);
+the other methods' instruction hit is their chance of showing the same by themselves.
+
 "Fréchet distance on the encoder's clip features" (FD-enc): each clip is described by the mean
 and the standard deviation of its frames' encoder embeddings; this is not I3D FVD."""
 from __future__ import annotations
@@ -26,34 +34,40 @@ def evaluate_generative(store: Store, encoder_id: str, ks: tuple[int, ...] = (5,
                         seed: int = 0, steps: int = 10, strength: float | None = None,
                         guidance: float | None = None, clip_frames: int = 8,
                         tasks: tuple[str, ...] = ("revision", "creation", "thumbnail_generation"),
-                        i3d: str | None = None, progress: Progress | None = None) -> dict:
+                        i3d: str | None = None, progress: Progress | None = None,
+                        users_split: str = "test") -> dict:
     from core.diffusion.data import build_frame_bank
     from core.diffusion.models import liked_thumbnails
     from core.diffusion.service import model_for
     from core.diffusion.signals import user_emb
-    from core.encoders.encoder import load_encoder
     from core.evaluation.cosine import _recommender, _users
+    from core.evaluation.judged import split_users
     from core.store.embeddings import load_frame_index
 
     progress = progress or Progress()
-    encoder = load_encoder("bundled" if encoder_id.startswith("bundled:") else None)
+    encoder = index_encoder(store, encoder_id)
     index = load_frame_index(store, encoder_id)
     bank = build_frame_bank(store, encoder)
     rng = np.random.default_rng(seed)
-    pool = [u for u in _users(store, index) if u.heldout is not None and len(u.candidates)]
+    everyone = _users(store, index)
+    split = split_users([u.id for u in everyone])
+    pool = [u for u in everyone if u.heldout is not None and len(u.candidates)
+            and (users_split == "all" or u.id in getattr(split, users_split))]
     if not pool:
-        raise InputError("no user has held-out likes; nothing to evaluate")
+        raise InputError(f"no {users_split} user has held-out likes; nothing to evaluate")
     chosen = [pool[i] for i in sorted(rng.choice(len(pool), min(users, len(pool)), replace=False))]
     pairs = [(u, int(r)) for u in chosen
              for r in rng.choice(u.candidates, min(max(ks), len(u.candidates)), replace=False)]
     context = _Context(store, encoder, index, bank, pairs, ks, _recommender(store, encoder_id, index),
                        user_emb(store, encoder_id), rng)
+    context.judge = _judge_for(pairs)
     if i3d:
         from core.evaluation.i3d import load_i3d
 
         context.i3d = load_i3d(i3d)
-    report: dict = {"generative": {"users": len(chosen), "k": list(ks), "steps": steps,
-                                   "clip_frames": clip_frames}}
+    report: dict = {"generative": {"users": len(chosen), "users_split": users_split, "k": list(ks),
+                                   "steps": steps, "clip_frames": clip_frames,
+                                   "encoder": encoder.model_id}}
     if {"revision", "creation"} & set(tasks):
         video = _try(model_for, store, "video")
         for task in ("revision", "creation"):
@@ -78,6 +92,25 @@ class _Context:
         self.pairs, self.ks, self.recommender, self.emb, self.rng = pairs, ks, recommender, emb, rng
         self.bank_row = {item_id: i for i, item_id in enumerate(bank.item_ids)}
         self.i3d = None
+        self.judge = None
+
+    def judged(self, result: dict, method: str, outputs, wanted: list | None = None) -> None:
+        """Judged preference hit (and, given the instructions' attributes, instruction hit) of
+        one output (frames) per pair, into result["judged_hit"] and result["instruction_hit"]."""
+        from core.evaluation.judged import (HitTable, instruction_share, judged_attrs,
+                                            preference_share)
+
+        if self.judge is None:
+            return
+        table, asked = HitTable(), HitTable()
+        for n, ((user, _), frames) in enumerate(zip(self.pairs, outputs)):
+            attrs = judged_attrs(self.judge.judge(list(frames)))
+            table.add(method, user.id, preference_share(attrs, user.truth))
+            if wanted is not None:
+                asked.add(method, user.id, instruction_share(attrs, wanted[n]))
+        result.setdefault("judged_hit", {}).update(table.summary())
+        if wanted is not None:
+            result.setdefault("instruction_hit", {}).update(asked.summary())
 
     def scores(self, embeddings: list[np.ndarray]) -> dict:
         """Cosine@K (paper, heldout) and PS@K of one output per pair (each n x d frames)."""
@@ -116,6 +149,11 @@ def _video_task(ctx: _Context, model, task: str, steps: int, strength, guidance,
                     "User_Hist": lambda u: Condition(hist=u.select)})
     if ctx.emb and model.config.get("recommender") == (ctx.recommender.model_id if ctx.recommender else None):
         methods["User_Emb"] = lambda u: Condition(emb=ctx.emb.get(u.id))
+    wanted = None
+    if task == "creation" and ctx.judge is not None:
+        wanted, texts = _instructions(ctx)
+        methods["Instruction"] = lambda u, n: Condition(text=texts[n])
+        methods["User_Hist+Instruction"] = lambda u, n: Condition(hist=u.select, text=texts[n])
     result: dict = {"paper": {}, "heldout": {}, "ps": {}, "frechet": {}}
     starts = real_clip_starts(ctx.bank, ctx.rng, clip_frames, 256)
     real = clip_features([ctx.bank.embeddings[s:s + clip_frames] for s in starts])
@@ -129,7 +167,8 @@ def _video_task(ctx: _Context, model, task: str, steps: int, strength, guidance,
         if condition is None:
             outputs = sources
         else:
-            conds = [condition(u) for u, _ in ctx.pairs]
+            conds = [condition(u, n) if method.endswith("Instruction") else condition(u)
+                     for n, (u, _) in enumerate(ctx.pairs)]
             outputs = np.concatenate([
                 video.run_blocks(model, clip_frames, conds[s:s + CHUNK],
                                  sources[s:s + CHUNK] if task == "revision" else None,
@@ -139,6 +178,7 @@ def _video_task(ctx: _Context, model, task: str, steps: int, strength, guidance,
                 for s in range(0, len(conds), CHUNK)])
         embeddings = [ctx.encoder.encode_images(list(clip)) for clip in outputs]
         _merge(result, method, ctx.scores(embeddings))
+        ctx.judged(result, method, outputs, wanted)
         result["frechet"][method] = round(frechet_distance(clip_features(embeddings), real), 4)
         if ctx.i3d is not None:
             result["fvd_i3d"][method] = round(frechet_distance(
@@ -161,11 +201,68 @@ def _thumbnail_task(ctx: _Context, model, liked: dict, steps: int, guidance) -> 
                                           seed=s)
             for s in range(0, len(ctx.pairs), CHUNK)])
         _merge(result, method, ctx.scores([ctx.encoder.encode_images([im]) for im in images]))
-    selected = [index.frames[row, int(np.argmax(index.frames[row, :index.counts[row]] @ u.select))][None]
-                for u, row in ctx.pairs]
+        ctx.judged(result, method, [[im] for im in images])
+    picked = [int(np.argmax(index.frames[row, :index.counts[row]] @ u.select)) for u, row in ctx.pairs]
+    selected = [index.frames[row, k][None] for k, (_, row) in zip(picked, ctx.pairs)]
     _merge(result, "CLIP", ctx.scores(selected))
     _merge(result, "Original", ctx.scores([index.thumbnails[row][None] for _, row in ctx.pairs]))
+    if ctx.judge is not None:
+        _judge_selection(ctx, result, picked)
     return result
+
+
+def _judge_selection(ctx: _Context, result: dict, picked: list[int]) -> None:
+    """Judged hit of the Eq. 1 frame and of the original thumbnail of each pair."""
+    from core.evaluation.judged import HitTable, judge_index, shows_preferred
+
+    judged = judge_index(ctx.store, ctx.index, ctx.judge, [row for _, row in ctx.pairs])
+    for method, attrs in (("CLIP", [judged.frames[row][k] for k, (_, row) in zip(picked, ctx.pairs)]),
+                          ("Original", [judged.originals[row] for _, row in ctx.pairs])):
+        table = HitTable()
+        for (user, _), a in zip(ctx.pairs, attrs):
+            table.add(method, user.id, float(shows_preferred(a, user.truth)))
+        result.setdefault("judged_hit", {}).update(table.summary())
+
+
+def _instructions(ctx: _Context) -> tuple[list[tuple], list[np.ndarray]]:
+    """Per pair, an instruction naming a colour, shape and scene the user truly prefers, as the
+    app would pass it ("create a video of red circles on a beach"), and its text embedding."""
+    from core.demo.vocabulary import SCENE_PHRASES, plural
+
+    wanted, texts = [], []
+    for n, (user, _) in enumerate(ctx.pairs):
+        rng = np.random.default_rng([12, n])
+        attrs = (str(rng.choice(user.truth["colours"])), str(rng.choice(user.truth["shapes"])),
+                 str(rng.choice(user.truth["scenes"])))
+        wanted.append(attrs)
+        texts.append(f"create a video of {attrs[0]} {plural(attrs[1])} {SCENE_PHRASES[attrs[2]]}")
+    return wanted, list(ctx.encoder.encode_texts(texts))
+
+
+def _judge_for(pairs):
+    """The bundled judge where every drawn user has ground-truth preferences (demo corpora)."""
+    from core.evaluation.judge import BUNDLED_DIR, NAME, load_judge
+
+    if not pairs or any(u.truth is None for u, _ in pairs):
+        return None
+    if not (BUNDLED_DIR / f"{NAME}.safetensors").is_file():
+        return None
+    return load_judge()
+
+
+def index_encoder(store: Store, encoder_id: str):
+    """The encoder that made the corpus's index under `encoder_id` (not always the bundled one)."""
+    from core.encoders.encoder import load_encoder
+    from core.store.evaluation import model_spec
+
+    spec = model_spec(store, encoder_id)
+    if spec is None:
+        raise InputError(f"the corpus has no embeddings from encoder {encoder_id}")
+    encoder = load_encoder(spec)
+    if encoder.model_id != encoder_id:
+        raise InputError(f"encoder {spec!r} now loads as {encoder.model_id}, but the index was "
+                         f"made by {encoder_id}; re-run 'generec index --model {spec}'")
+    return encoder
 
 
 def _merge(result: dict, method: str, scores: dict) -> None:
