@@ -157,6 +157,8 @@ def cmd_generate(args) -> int:
     if args.task not in ("create",) and not args.item:
         raise InputError(f"--task {args.task} needs --item")
     kind, params = generation_job(args)
+    if kind in ("revise", "create", "thumbnail-gen"):
+        _warn_out_of_domain(args, kind)
     result = run_as_job(args, kind, params)
     if args.json:
         print(json.dumps(result, indent=1))
@@ -166,6 +168,16 @@ def cmd_generate(args) -> int:
         flag = " (blocking)" if check["blocking"] else ""
         print(f"  {check['name']:<14} {check['status']:<5}{flag}  {check['text']}")
     return 0
+
+
+def _warn_out_of_domain(args, task: str) -> None:
+    """Say before the job starts that the diffusion model was trained on another corpus."""
+    from core.diffusion.domain import preflight
+
+    with corpus(args) as store:
+        warning = preflight(store, task, args.item, args.checkpoint)
+    if warning:
+        print(f"generec: warning: {warning}", file=sys.stderr)
 
 
 def generation_job(args) -> tuple[str, dict]:
