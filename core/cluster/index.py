@@ -32,7 +32,7 @@ from core.paths import media_dir
 from core.progress import Progress
 from core.store import Store
 from core.store.embeddings import items_without_embeddings, register_model, save_item_embeddings
-from core.store.frame_matrix import MatrixRow, matrix_dir, record_indexed
+from core.store.frame_matrix import MatrixMirror, MatrixRow, matrix_dir
 
 ITEMS_PER_TASK = 8
 SHARD_COLUMNS = ("item_id", "kind", "idx", "t_s", "vector", "error")
@@ -135,7 +135,7 @@ def _fp16(vector: np.ndarray) -> bytes:
 
 
 def merge_shard(store: Store, model_id: str, path: Path, summary: ClusterIndexSummary,
-                frames_per_item: int) -> None:
+                frames_per_item: int, mirror: MatrixMirror | None = None) -> None:
     """The one writer: a shard into SQLite (one transaction) and the resident matrix."""
     import pyarrow.parquet as pq
 
@@ -174,8 +174,7 @@ def merge_shard(store: Store, model_id: str, path: Path, summary: ClusterIndexSu
                                       duration or 0.0))
             summary.indexed += 1
             summary.frames += len(frames)
-    if mirrored:
-        record_indexed(store, model_id, mirrored, frames_per_item)
+    (mirror or MatrixMirror(store, model_id, frames_per_item)).add(mirrored)
     summary.shards_merged += 1
     path.unlink(missing_ok=True)
     summary.merge_s += time.perf_counter() - started
@@ -214,8 +213,9 @@ def index_on_ray(store: Store, spec: str = "bundled", address: str = "local",
     out_dir = shard_dir(store.path, model_id)
     leftovers = sorted(out_dir.glob("*.parquet")) if out_dir.is_dir() else []
     summary.leftover_shards = len(leftovers)
+    mirror = MatrixMirror(store, model_id, n_frames)
     for path in leftovers:              # an interrupted run's finished work
-        merge_shard(store, model_id, path, summary, n_frames)
+        merge_shard(store, model_id, path, summary, n_frames, mirror)
     todo = items_without_embeddings(store, model_id, only)
     progress.update(0, len(todo), "starting Ray")
     if not todo:
@@ -243,7 +243,7 @@ def index_on_ray(store: Store, spec: str = "bundled", address: str = "local",
             if not summary.startup_s:
                 summary.startup_s = round(time.perf_counter() - before, 2)
             for path in result["shard"]:
-                merge_shard(store, model_id, Path(str(path)), summary, n_frames)
+                merge_shard(store, model_id, Path(str(path)), summary, n_frames, mirror)
             done += int(result["items"].sum())
             progress.update(done, len(todo), "indexing on Ray")
             progress.check_cancelled()       # leaving the loop stops the dataset's tasks

@@ -21,7 +21,7 @@ from core.media import VideoInfo, read_image, sample_frames
 from core.progress import Progress
 from core.store import Store
 from core.store.embeddings import items_without_embeddings, register_model, save_item_embeddings
-from core.store.frame_matrix import MatrixRow, record_indexed
+from core.store.frame_matrix import MatrixMirror, MatrixRow
 
 DEFAULT_FRAMES = 32
 DEFAULT_BATCH = 64
@@ -86,6 +86,7 @@ def index_corpus(store: Store, encoder: Encoder, n_frames: int = DEFAULT_FRAMES,
         register_model(store, encoder.model_id, encoder.spec, encoder.sha256, encoder.dim)
     todo = items_without_embeddings(store, encoder.model_id, only)
     summary = IndexSummary(encoder.model_id)
+    mirror = MatrixMirror(store, encoder.model_id, n_frames)
     progress.update(0, len(todo), "indexing")
     with _inference_threads(INFERENCE_THREADS), ThreadPoolExecutor(DECODE_WORKERS) as pool:
         queue = deque()
@@ -107,8 +108,7 @@ def index_corpus(store: Store, encoder: Encoder, n_frames: int = DEFAULT_FRAMES,
                 refill()
             progress.check_cancelled()
             rows = _embed_and_store(store, encoder, group, batch, summary)
-            if rows:      # the resident fp16 matrix follows what SQLite has just committed
-                record_indexed(store, encoder.model_id, rows, n_frames)
+            mirror.add(rows)    # the resident fp16 matrix follows what SQLite has committed
             done += len(group)
             progress.update(done, len(todo), group[-1].item["id"])
     return summary

@@ -342,16 +342,28 @@ def _model_dim(store: Store, model_id: str) -> int:
     return int(row[0]) if row else 0
 
 
-def record_indexed(store: Store, model_id: str, rows: list[MatrixRow],
-                   frames_per_item: int) -> None:
-    """Indexing's hook: mirror rows SQLite has just committed, then note SQLite's count."""
-    folder = matrix_dir(store.path, model_id)
-    writer = MatrixWriter(folder, model_id, _model_dim(store, model_id), frames_per_item, "index")
-    if any(not writer.fits(len(r.times)) for r in rows):
-        rebuild_frame_matrix(store, model_id, max(frames_per_item, *(len(r.times) for r in rows)))
-        return
-    writer.write_rows(rows)
-    writer.commit()
+class MatrixMirror:
+    """Indexing's hook, one per run: mirrors rows SQLite has just committed. It keeps one
+    writer (and its item positions) for the whole run, so a batch costs its own rows only."""
+
+    def __init__(self, store: Store, model_id: str, frames_per_item: int) -> None:
+        self.store, self.model_id, self.frames_per_item = store, model_id, frames_per_item
+        self.writer: MatrixWriter | None = None
+
+    def add(self, rows: list[MatrixRow]) -> None:
+        if not rows:
+            return
+        if self.writer is None:
+            self.writer = MatrixWriter(matrix_dir(self.store.path, self.model_id), self.model_id,
+                                       _model_dim(self.store, self.model_id),
+                                       self.frames_per_item, "index")
+        if any(not self.writer.fits(len(r.times)) for r in rows):
+            widest = max(self.frames_per_item, *(len(r.times) for r in rows))
+            rebuild_frame_matrix(self.store, self.model_id, widest)
+            self.writer = None          # the next batch opens the rebuilt matrix
+            return
+        self.writer.write_rows(rows)
+        self.writer.commit()
 
 
 def rebuild_frame_matrix(store: Store, model_id: str, frames_per_item: int | None = None,
