@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -226,6 +227,7 @@ def index_on_ray(store: Store, spec: str = "bundled", address: str = "local",
     try:
         import ray.data
 
+        logging.getLogger("ray.data").setLevel(logging.ERROR)   # its INFO lines go to stderr
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         context.print_on_execution_start = False
