@@ -21,6 +21,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="open the window, save a screenshot to PNG and exit")
     parser.add_argument("--show", choices=VIEWS, default=None,
                         help="with --screenshot: open this view and capture it instead")
+    parser.add_argument("--screenshots", type=Path, metavar="DIR",
+                        help="open the window, save every dock and view as DIR/NAME.png with "
+                             "DIR/report.json (sizes, clipped labels) and exit")
     parser.add_argument("--list-commands", action="store_true",
                         help="print every command of the app (name, shortcut, menu path) and exit")
     parser.add_argument("--json", action="store_true", help="with --list-commands: as JSON")
@@ -66,7 +69,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generec-studio: {exc}", file=sys.stderr)
         return 2
     window.show()
-    if args.screenshot:
+    if args.screenshots:
+        from desktop.screenshot import capture_all_when_ready
+
+        director = capture_all_when_ready(window, args.screenshots)  # noqa: F841 - kept alive
+    elif args.screenshot:
         from desktop.screenshot import capture_when_ready
 
         director = capture_when_ready(window, args.screenshot, args.show)  # noqa: F841 - kept alive

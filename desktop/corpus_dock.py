@@ -3,7 +3,7 @@ licence, and a sort by the selected user's predicted preference."""
 from __future__ import annotations
 
 from PySide6.QtCore import QSortFilterProxyModel, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QLineEdit, QVBoxLayout, QWidget
 
 from desktop.corpus_model import CorpusModel, ItemIdRole
 from desktop.corpus_view import CorpusView
@@ -69,12 +69,12 @@ class CorpusDock(QWidget):
                              "score, or, before one is trained, the similarity of the item's "
                              "frames to the thumbnails the user liked")
         self.sort.currentIndexChanged.connect(self._apply_sort)
-        row = QHBoxLayout()
-        for widget in (self.source, self.status, self.licence, self.sort):
-            # Narrow enough for the window to fit a 1366- or 1500-pixel screen.
+        row = QGridLayout()
+        for k, widget in enumerate((self.source, self.status, self.licence, self.sort)):
+            # Two by two, narrow enough for the window to fit a 1280 x 800 screen.
             widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             widget.setMinimumContentsLength(8)
-            row.addWidget(widget)
+            row.addWidget(widget, k // 2, k % 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.search)

@@ -41,6 +41,8 @@ DIFFUSION_OPTIONS = {"revise": ("signal", "strength", "steps"), "create": ("sign
 # Job kinds that make generations; each job runs the fidelity checks on what it made.
 GENERATION_KINDS = ("preview", "style", *DIFFUSION_OPTIONS)
 REVIEWER_SETTING = "review/reviewer"
+# Below this available height the Users and Review docks share the right column as tabs.
+SMALL_SCREEN_HEIGHT = 1000
 
 
 class MainWindow(OperatorActions, QMainWindow):
@@ -133,6 +135,10 @@ class MainWindow(OperatorActions, QMainWindow):
         if layout is not None:
             self.restoreState(layout)
         else:
+            if self.screen().availableGeometry().height() < SMALL_SCREEN_HEIGHT:
+                # Users above Review need more height than a 1280 x 800 screen has: tabbed.
+                self.tabifyDockWidget(self._docks["Users"], self._docks["Review"])
+                self._docks["Users"].raise_()
             self.resizeDocks([self._docks["Jobs"]], [150], Qt.Orientation.Vertical)
             self.resizeDocks([self._docks["Corpus"], self._docks["Users"]], [560, 380],
                              Qt.Orientation.Horizontal)
