@@ -56,8 +56,12 @@ class JobRunner(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._running: dict[JobWorker, QThread] = {}
+        self._closed = False
 
     def start(self, worker: JobWorker) -> JobWorker:
+        if self._closed:     # after shutdown (a timer firing as the window closes): start nothing
+            worker.deleteLater()
+            return worker
         # No Qt parent: deleting the runner's owner (a closed window) must never destroy a
         # thread that still runs (Qt aborts the process); _LIVE holds it until it has ended.
         thread = QThread()
@@ -88,7 +92,8 @@ class JobRunner(QObject):
     def shutdown(self, timeout_ms: int = 120000) -> None:
         """Cancel every job and wait for its thread to end (cancellation is cooperative and
         prompt; an import of torch in a warm-up thread cannot be cancelled, only awaited: on a
-        busy machine that took over 30 s, hence the long limit)."""
+        busy machine that took over 30 s, hence the long limit). Nothing starts after this."""
+        self._closed = True
         for worker, thread in list(self._running.items()):
             worker.cancel()
             thread.quit()
