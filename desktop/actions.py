@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MENU_ORDER = ("File", "Generate", "Models", "Analyse", "Review", "View")
-VIEWS = ("evaluation", "settings", "training", "review-queue")   # --show choices
+VIEWS = ("evaluation", "settings", "training", "review-queue", "ranking")   # --show choices
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     A("view.filter", "Filter corpus", "View", "focus_corpus_filter", "Ctrl+F"),
     A("view.evaluation", "Evaluation report", "View", "show_evaluation", "Ctrl+Shift+2"),
     A("view.training", "Training charts", "View", "show_training", "Ctrl+Shift+3"),
+    A("view.ranking", "AI items in the user's ranking", "View", "show_user_ranking",
+      "Ctrl+Shift+4"),
 )
 del A
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCharts import (QBarCategoryAxis, QBarSeries, QBarSet, QBoxPlotSeries, QBoxSet,
-                              QChart, QChartView, QLineSeries, QValueAxis)
+                              QChart, QChartView, QLineSeries, QScatterSeries, QValueAxis)
 from PySide6.QtCore import QMargins, Qt
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QColor, QPainter
 
 LOSS_IN_MESSAGE = re.compile(r"loss (-?\d+(?:\.\d+)?(?:e-?\d+)?)")
 
@@ -147,4 +147,46 @@ def grouped_bars(title: str, categories: list[str], sets: dict[str, list[float]]
     chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
     series.attachAxis(axis_x)
     series.attachAxis(axis_y)
+    return _view(chart)
+
+
+def ranking_chart(title: str, points: dict[str, list[tuple[int, float]]], k: int,
+                  colours: dict[str, str] | None = None) -> QChartView:
+    """Items of a ranking as points (position, score), one series per kind, and a dashed
+    line after position k (the top-K)."""
+    chart = QChart()
+    chart.setTitle(title)
+    axis_x, axis_y = QValueAxis(), QValueAxis()
+    axis_x.setTitleText("position in the user's ranking")
+    axis_x.setLabelFormat("%d")
+    axis_y.setTitleText("score")
+    chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
+    chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
+    every = [p for series in points.values() for p in series]
+    xs, ys = [p[0] for p in every] or [1], [p[1] for p in every] or [0.0]
+    low, high = min(ys), max(ys)
+    pad = (high - low) * 0.08 or 0.1
+    axis_x.setRange(0, max(max(xs), k) + 1)
+    axis_y.setRange(low - pad, high + pad)
+    for name, series_points in points.items():
+        scatter = QScatterSeries()
+        scatter.setName(name)
+        scatter.setMarkerSize(9.0)
+        if colours and name in colours:
+            scatter.setColor(QColor(colours[name]))
+        for x, y in series_points:
+            scatter.append(float(x), float(y))
+        chart.addSeries(scatter)
+        scatter.attachAxis(axis_x)
+        scatter.attachAxis(axis_y)
+    cut = QLineSeries()
+    cut.setName(f"top {k}")
+    pen = cut.pen()
+    pen.setStyle(Qt.PenStyle.DashLine)
+    cut.setPen(pen)
+    cut.append(k + 0.5, low - pad)
+    cut.append(k + 0.5, high + pad)
+    chart.addSeries(cut)
+    cut.attachAxis(axis_x)
+    cut.attachAxis(axis_y)
     return _view(chart)

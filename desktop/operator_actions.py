@@ -22,6 +22,7 @@ from desktop.actions import ACTIONS, MENU_ORDER, VIEWS
 from desktop.analysis_view import AnalysisView
 from desktop.corpora import NewCorpusDialog, recent_corpora, remember_corpus
 from desktop.operator_dialogs import CompareDialog, TrainingDialog, VerifyFileDialog, WhyDialog
+from desktop.ranking_view import RankingView
 from desktop.review_queue import ReviewQueue
 from desktop.training_view import TRAINING_KINDS, TrainingView
 from desktop.workers import JobWorker
@@ -47,8 +48,9 @@ class OperatorActions:
         self.review_queue = ReviewQueue(self)
         self.analysis = AnalysisView(self)
         self.training = TrainingView(self)
+        self.ranking = RankingView(self)
         for title, widget in (("Review queue", self.review_queue), ("Evaluation", self.analysis),
-                              ("Training", self.training)):
+                              ("Training", self.training), ("Ranking", self.ranking)):
             dock = self._dock(title, widget, Qt.DockWidgetArea.BottomDockWidgetArea)
             dock.setFloating(True)
             dock.resize(1000, 620)
@@ -58,6 +60,7 @@ class OperatorActions:
         self.review_queue.bulk_requested.connect(self.bulk_decide)
         self.review_queue.compare_requested.connect(self.compare)
         self.review_queue.generation_selected.connect(self.state.set_generation)
+        self.state.user_changed.connect(self._refresh_ranking_if_shown)
         self.queue.changed.connect(self._on_operator_job_changed)
         self.queue.reset.connect(self._show_last_reports)
         self._show_last_reports()
@@ -445,6 +448,36 @@ class OperatorActions:
         self._docks["Training"].show()
         self._docks["Training"].raise_()
 
+    def show_user_ranking(self) -> None:
+        """View → AI items in the user's ranking: computed off the GUI thread."""
+        self._docks["Ranking"].show()
+        self._docks["Ranking"].raise_()
+        self.refresh_ranking()
+
+    def _refresh_ranking_if_shown(self, _user_id: str = "") -> None:
+        if self._docks["Ranking"].isVisible():
+            self.refresh_ranking()
+
+    def refresh_ranking(self) -> None:
+        user_id, db_path, encoder = self.state.user_id, self.db_path, self.state.encoder
+        if not user_id:
+            return
+
+        def rank(_progress):
+            from core.user_ranking import ai_items_in_ranking
+
+            with open_store(db_path) as store:
+                return ai_items_in_ranking(store, user_id, encoder)
+
+        worker = JobWorker(rank)
+        worker.succeeded.connect(self._on_ranking)
+        worker.failed.connect(lambda message: self.ranking.show_error(user_id, message))
+        self.runner.start(worker)
+
+    def _on_ranking(self, ranking) -> None:
+        if ranking.user_id == self.state.user_id:   # else the user changed meanwhile: dropped
+            self.ranking.show_ranking(ranking)
+
     def show_view(self, name: str):
         """For --show: open that view and return the widget to capture."""
         if name == "settings":
@@ -455,6 +488,9 @@ class OperatorActions:
         if name == "training":
             self.show_training()
             return self._docks["Training"]
+        if name == "ranking":
+            self.show_user_ranking()
+            return self._docks["Ranking"]
         if name == "evaluation":
             self.show_evaluation()
             return self._docks["Evaluation"]

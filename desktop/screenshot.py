@@ -102,6 +102,18 @@ def _palette(window):
     return window.command_palette
 
 
+def _ranking(window, timeout_s: float = 60.0):
+    import time
+
+    window.ranking.ranking = None
+    dock = window.show_view("ranking")
+    end = time.monotonic() + timeout_s
+    while window.ranking.ranking is None and time.monotonic() < end:   # computed in a thread
+        QApplication.processEvents()
+        time.sleep(0.05)
+    return dock
+
+
 CAPTURES = {
     "main-window": lambda window: window,
     "corpus": _dock("Corpus"),
@@ -114,6 +126,7 @@ CAPTURES = {
     "evaluation": _analysis("evaluation"),
     "fairness": _analysis("fairness"),
     "training": lambda window: window.show_view("training"),
+    "ranking": _ranking,
     "verify-file": lambda window: window.verify_file_dialog(),
     "command-palette": _palette,
     "new-corpus": _new_corpus,
