@@ -35,7 +35,9 @@ MODELS = LOO_MODELS
 # Shared settings, then the grid searched per model on validation HR@10.
 PAIRWISE = {"dim": 64, "lr": 5e-3, "batch": 4096, "max_epochs": 80, "patience": 5, "l2": 1e-3}
 MMGCN_ID_DROPOUT = 0.2    # as SASRec's id_dropout: trains the content path that cold items use
-SEQUENTIAL = {"dim": 64, "lr": 1e-3, "batch": 256, "max_epochs": 60, "patience": 5,
+# SASRec: lr 1e-3 with patience 5 stopped MovieLens 100K at validation HR@10 0.06; lr 3e-3 with
+# patience 10 reached 0.158 (still rising at 60 epochs)
+SEQUENTIAL = {"dim": 64, "lr": 3e-3, "batch": 256, "max_epochs": 60, "patience": 10,
               "negatives": 256, "blocks": 2, "heads": 1, "dropout": 0.2, "max_len": 50,
               "id_dropout": 0.2, "min_steps": 20}
 GRID = {
