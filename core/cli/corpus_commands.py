@@ -73,6 +73,9 @@ def corpus(args) -> Iterator[Store]:
         store.close()
 
 
+SHOWN_FAILURES = 10   # failed files or items listed one a line on stderr; the rest counted
+
+
 @contextmanager
 def progress_bar(args, description: str) -> Iterator[TqdmProgress]:
     bar = TqdmProgress(description, disable=args.quiet or not sys.stderr.isatty())
@@ -109,9 +112,7 @@ def cmd_import(args) -> int:
     with corpus(args) as store, progress_bar(args, "import") as bar:
         summary = import_folder(store, args.video_dir, args.interactions, args.titles,
                                 args.users, bar, covers=args.covers, mapping=args.mapping)
-    for file, reason in summary.failed:
-        print(f"failed: {reason}" if file in reason else f"failed: {file}: {reason}",
-              file=sys.stderr)
+    report_failures(summary.failed)
     _report_skipped(summary)
     if args.json:
         print(json.dumps(summary.as_dict(), indent=2))
@@ -121,6 +122,17 @@ def cmd_import(args) -> int:
               f"{summary.interactions_added} interactions added, "
               f"{len(summary.interaction_errors)} rows skipped")
     return 0
+
+
+def report_failures(failed: list[tuple[str, str]], shown: int = SHOWN_FAILURES) -> None:
+    """The first `shown` failures on stderr, one a line, then how many more: never a line per
+    row of a flood (--json lists them all)."""
+    for name, reason in failed[:shown]:
+        print(f"failed: {reason}" if name in reason else f"failed: {name}: {reason}",
+              file=sys.stderr)
+    if len(failed) > shown:
+        print(f"... and {len(failed) - shown:,} more failed ({len(failed):,} in all; --json "
+              "lists every one)", file=sys.stderr)
 
 
 def _report_skipped(summary) -> None:

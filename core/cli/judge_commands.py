@@ -14,6 +14,9 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=None, help="folder (default: resources/judge)")
     p.add_argument("--epochs", type=_positive, default=6)
     p.add_argument("--threads", type=_positive, default=2)
+    p.add_argument("--json", action="store_true",
+                   help="accepted for uniformity: the report on stdout is JSON either way "
+                        "(progress on stderr)")
     p.set_defaults(run=cmd_train_judge)
 
 

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from core.cli.corpus_commands import _positive, corpus, progress_bar
+from core.cli.corpus_commands import _positive, corpus, progress_bar, report_failures
 from core.cli import recommender_commands
 from core.cli.diffusion_commands import add_diffusion_arguments, diffusion_job_params
 
@@ -18,6 +18,9 @@ def register(sub, common: argparse.ArgumentParser) -> None:
                    help="passes over the training segments (default: 800 steps)")
     p.add_argument("--steps", type=_positive, default=None)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true",
+                   help="accepted for uniformity: the report on stdout is JSON either way "
+                        "(progress on stderr)")
     p.set_defaults(run=cmd_train_clip)
     register_editor(sub, common)
 
@@ -123,8 +126,7 @@ def cmd_index(args) -> int:
         encoder = load_encoder(args.model)
         with corpus(args) as store, progress_bar(args, "index") as bar:
             summary = index_corpus(store, encoder, args.frames, args.batch, bar)
-    for item_id, reason in summary.failed:
-        print(f"failed: {item_id}: {reason}", file=sys.stderr)
+    report_failures(summary.failed)
     if args.json:
         print(json.dumps(summary.as_dict(), indent=2))
     else:

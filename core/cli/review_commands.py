@@ -5,7 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
-from core.cli.corpus_commands import corpus
+from core.cli.corpus_commands import corpus, progress_bar
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
@@ -159,8 +159,9 @@ def cmd_export(args) -> int:
     from core.export.gate import export_generation
 
     expires_at = expiry_from(args.expires_in, args.expires_at)
-    with corpus(args) as store:
-        result = export_generation(store, args.generation_id, args.out, expires_at, args.force)
+    with corpus(args) as store, progress_bar(args, "export") as bar:
+        result = export_generation(store, args.generation_id, args.out, expires_at, args.force,
+                                   progress=bar)
     print(json.dumps(result, indent=1) if args.json else f"exported to {result['file']}")
     return 0
 

@@ -22,6 +22,8 @@ from core.progress import Progress
 from core.store import Store
 from core.store.reviews import approved_output_sha256, generation_status, insert_checks
 
+EXPORT_STEPS = 5   # watermark, strip, sign, read back, record
+
 EXPORTABLE = ("approved", "exported")
 # What the exported file may tell about itself: the provenance record less the user it was
 # made for (that stays in the sidecar and the corpus).
@@ -54,9 +56,12 @@ def export_refusal(store: Store, generation_id: str) -> str | None:
 
 
 def export_generation(store: Store, generation_id: str, out_dir: str | Path,
-                      expires_at: str | None = None, force: bool = False) -> dict:
+                      expires_at: str | None = None, force: bool = False,
+                      progress: Progress | None = None) -> dict:
     """`expires_at`: optional UTC expiry ('YYYY-MM-DDTHH:MM:SSZ', see core.export.expiry).
-    An existing export of the same name is never overwritten unless `force`."""
+    An existing export of the same name is never overwritten unless `force`. `progress` hears
+    each step (watermark, strip, sign, read back, record) of EXPORT_STEPS."""
+    progress = progress or Progress()
     refusal = export_refusal(store, generation_id)
     if refusal is not None:
         raise ExportRefused(refusal)
@@ -72,11 +77,12 @@ def export_generation(store: Store, generation_id: str, out_dir: str | Path,
     out_dir.mkdir(parents=True, exist_ok=True)
     exported_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     with _staging(target) as stage:
-        made = _make_export(source, stage, generation, expires_at, target.name)
+        made = _make_export(source, stage, generation, expires_at, target.name, progress)
         os.replace(made["file"], target)
     provenance = {**generation["provenance"], "expires_at": expires_at, "exported_at": exported_at,
                   **{k: v for k, v in made.items() if k != "file"}}
     _atomic_write(sidecar, json.dumps(provenance, indent=2, sort_keys=True))
+    progress.update(4, EXPORT_STEPS, "recording")
     corpus_copy = _corpus_copy(store, target) if source.suffix.lower() == ".mp4" else None
     mark, credentials = made["watermark"], made["c2pa"]
     with store.transaction():
@@ -94,12 +100,13 @@ def export_generation(store: Store, generation_id: str, out_dir: str | Path,
                            "WHERE id = ?", (expires_at, generation_id))
         store.audit("generation.exported", generation_id,
                     {"file": str(target), "sha256": made["sha256"], "expires_at": expires_at})
+    progress.update(EXPORT_STEPS, EXPORT_STEPS, "exported")
     return {"generation_id": generation_id, "file": str(target), "provenance": str(sidecar),
             "expires_at": expires_at, "c2pa": credentials["summary"]}
 
 
 def _make_export(source: Path, stage: Callable[[str], Path], generation: dict,
-                 expires_at: str | None, title: str) -> dict:
+                 expires_at: str | None, title: str, progress: Progress) -> dict:
     """Watermark, strip, sign and read back; returns the signed temporary file and what was
     read back from it. Raises, with nothing left behind, when a read-back disagrees."""
     from core.export.content_credentials import read_credentials, sign_file
@@ -110,16 +117,20 @@ def _make_export(source: Path, stage: Callable[[str], Path], generation: dict,
     generation_id = generation["id"]
     payload = payload_for(generation_id)
     marked = stage("marked")
+    progress.update(0, EXPORT_STEPS, "watermarking")
     if source.suffix.lower() == ".mp4":
         watermark_video(source, marked, payload)
     else:
         watermark_image(source, marked, payload)
+    progress.update(1, EXPORT_STEPS, "stripping metadata")
     clean = strip_metadata(marked, stage("clean"), provenance_comment(generation_id))
     record = {k: v for k, v in generation["provenance"].items() if k not in PRIVATE_FIELDS}
     record.update(source_item=generation["item_id"], expires_at=expires_at,
                   watermark={"method": METHOD, "payload": payload.hex()})
     signed = stage("signed")
+    progress.update(2, EXPORT_STEPS, "signing")
     sign_file(clean, signed, record, title)
+    progress.update(3, EXPORT_STEPS, "reading back")
     found = read_payload(signed)
     if found["payload"] != payload.hex():
         raise GenerecError(f"{generation_id}: the watermark could not be read back from the "
