@@ -469,14 +469,21 @@ class OperatorActions:
             with open_store(db_path) as store:
                 return ai_items_in_ranking(store, user_id, encoder)
 
+        self._ranking_user = user_id
+        self.ranking.pending = True
         worker = JobWorker(rank)
+        # bound methods of the window, so that they run on the GUI thread (a lambda would run
+        # in the worker's thread)
         worker.succeeded.connect(self._on_ranking)
-        worker.failed.connect(lambda message: self.ranking.show_error(user_id, message))
+        worker.failed.connect(self._on_ranking_failed)
         self.runner.start(worker)
 
     def _on_ranking(self, ranking) -> None:
         if ranking.user_id == self.state.user_id:   # else the user changed meanwhile: dropped
             self.ranking.show_ranking(ranking)
+
+    def _on_ranking_failed(self, message: str) -> None:
+        self.ranking.show_error(self._ranking_user, message)
 
     def show_view(self, name: str):
         """For --show: open that view and return the widget to capture."""

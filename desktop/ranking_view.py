@@ -14,6 +14,7 @@ class RankingView(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.ranking = None
+        self.pending = False     # a ranking is being computed
         self.status = QLabel("Select a user: the panel shows where approved AI items land in "
                              "that user's ranking.")
         self.status.setWordWrap(True)
@@ -32,7 +33,7 @@ class RankingView(QWidget):
 
     def show_ranking(self, ranking) -> None:
         """A core.user_ranking.UserRanking."""
-        self.ranking = ranking
+        self.ranking, self.pending = ranking, False
         ai = ranking.ai_items
         if ai:
             where = (f"{len(ai)} approved AI item(s) in the pool of {len(ranking.items)}; "
@@ -57,6 +58,6 @@ class RankingView(QWidget):
                 self.table.setItem(row, column, QTableWidgetItem(text))
 
     def show_error(self, user_id: str, message: str) -> None:
-        self.ranking = None
+        self.ranking, self.pending = None, False
         self.status.setText(f"<b>{user_id}</b>: no ranking: {message}")
         self.table.setRowCount(0)

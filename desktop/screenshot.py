@@ -32,11 +32,17 @@ class ScreenshotDirector:
         window.corpus.select_first()
         if self.view:
             self.target = window.show_view(self.view)
-            self._capture_soon()
+            self._capture_when_view_ready()
             return
         if not window.preview.has_outputs and not self.requested:
             self.requested = True
             window.request_preview()
+        else:
+            self._capture_soon()
+
+    def _capture_when_view_ready(self) -> None:
+        if self.view == "ranking" and self.window.ranking.pending:   # computed in a thread
+            QTimer.singleShot(self.poll_ms, self._capture_when_view_ready)
         else:
             self._capture_soon()
 
@@ -105,10 +111,9 @@ def _palette(window):
 def _ranking(window, timeout_s: float = 60.0):
     import time
 
-    window.ranking.ranking = None
     dock = window.show_view("ranking")
     end = time.monotonic() + timeout_s
-    while window.ranking.ranking is None and time.monotonic() < end:   # computed in a thread
+    while window.ranking.pending and time.monotonic() < end:   # computed in a thread
         QApplication.processEvents()
         time.sleep(0.05)
     return dock

@@ -106,5 +106,11 @@ def test_ranking_view_shows_where_the_ai_item_lands(qtbot, ranked_corpus, tmp_pa
         qtbot.waitUntil(lambda: view.ranking is not None or "no ranking" in view.status.text(),
                         timeout=60000)
         assert "u0003" in view.status.text()
+        # a user with nothing liked: the failure is said in the panel (on the GUI thread)
+        with open_store(ranked_corpus) as store, store.transaction():
+            store.conn.execute("INSERT INTO users (id) VALUES ('u9999')")
+        window.state.set_user("u9999")
+        qtbot.waitUntil(lambda: "no ranking" in view.status.text(), timeout=60000)
+        assert "u9999" in view.status.text() and view.table.rowCount() == 0
     finally:
         window.close()
