@@ -67,7 +67,7 @@ def test_personalize_records_generations(indexed_demo):
             assert row[0] == "clip" and row[1] == "u0001"
             provenance = json.loads(row[2])
             assert provenance["models"][0]["sha256"] and provenance["app_version"]
-        with pytest.raises(InputError, match="not indexed"):
+        with pytest.raises(InputError, match="unknown item 'nope'"):
             personalize(store, "u0001", "thumbnail", ["nope"])
 
 
