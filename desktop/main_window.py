@@ -336,13 +336,8 @@ class MainWindow(OperatorActions, QMainWindow):
     def ask_reviewer(self) -> None:
         name, ok = QInputDialog.getText(self, "Reviewer", "Your name on review decisions:",
                                         text=self.reviewer)
-        if not ok or not name.strip() or name.strip() == self.reviewer:
-            return
-        before, name = self.reviewer, name.strip()
-        QSettings().setValue(REVIEWER_SETTING, name)
-        self.writer.write(lambda store: store.audit("settings.changed", REVIEWER_SETTING,
-                                                    {"from": before, "to": name}, actor=name))
-        self.statusBar().showMessage(f"Decisions are now recorded as {name}", 5000)
+        if ok and name.strip() and name.strip() != self.reviewer:
+            self.apply_settings({REVIEWER_SETTING: name.strip()})   # stored and audited
 
     def decide(self, generation_id: str, decision: str, reason: str,
                override: str | None = None) -> None:
