@@ -21,6 +21,7 @@ from core.store.corpus import (counts, get_item, item_segments,
 from desktop import settings as app_settings
 from desktop.corpora import remember_corpus
 from desktop.corpus_dock import CorpusDock
+from desktop.domain_preflight import DomainPreflight
 from desktop.errors import ErrorReporter
 from desktop.job_queue import DatabaseWriter, JobQueue
 from desktop.jobs_dock import JobsDock
@@ -60,6 +61,7 @@ class MainWindow(OperatorActions, QMainWindow):
         self.queue = JobQueue(self.db_path, self)
         self.runner = self.queue.runner
         self.writer = DatabaseWriter(self.db_path, self.runner, self)
+        self.preflight = DomainPreflight(self, self.runner, self.queue.submit)
         self._set_title()
         remember_corpus(self.db_path)
         self.setDockNestingEnabled(True)
@@ -308,16 +310,17 @@ class MainWindow(OperatorActions, QMainWindow):
             return
         self._submit_diffusion("thumbnail-gen", item_id=self.state.item_id)
 
-    def _submit_diffusion(self, kind: str, **params) -> str:
-        """Every parameter goes into the job, so that a retry reproduces the generation."""
+    def _submit_diffusion(self, kind: str, **params) -> None:
+        """Every parameter goes into the job, so that a retry reproduces the generation. The job
+        is queued once the domain preflight passed or the operator chose to run it anyway."""
         defaults = {**app_settings.task_defaults(),
                     "strength": app_settings.value("tasks/strength"),
                     "steps": app_settings.value("tasks/steps")}
         options = {**{k: v for k, v in defaults.items()
                       if k in DIFFUSION_OPTIONS[kind] or k in ("sampler", "guidance", "seed")},
                    **self.users.diffusion_options(DIFFUSION_OPTIONS[kind])}
-        return self.queue.submit(kind, {"user_id": self.state.user_id or None,
-                                        "spec": self.state.encoder, **params, **options})
+        self.preflight.request(self.db_path, kind, {"user_id": self.state.user_id or None,
+                                                    "spec": self.state.encoder, **params, **options})
 
     def save_instruction(self, text: str) -> None:
         """Ask the instructor; an explicit request for a style, a revision or a new video with

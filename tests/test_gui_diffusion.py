@@ -187,3 +187,65 @@ def test_signal_choices_and_shortcuts(window):
     shortcuts = [s for s in shortcuts if s]
     assert {"Ctrl+Shift+R", "Ctrl+Shift+N", "Ctrl+Shift+T"} <= set(shortcuts)
     assert len(shortcuts) == len(set(shortcuts)), sorted(shortcuts)
+
+
+@pytest.fixture
+def real_clip_corpus(small_demo, shared_media, tmp_path):
+    """The small demo plus a real clip (bikes.mp4), indexed; only the bundled models."""
+    from core.corpus.importer import import_folder
+    from core.encoders import load_encoder
+    from core.encoders.indexing import index_corpus
+
+    db = tmp_path / "corpus.db"
+    _copy_db(small_demo, db)
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    shutil.copy(shared_media / "bikes.mp4", folder / "bikes.mp4")
+    with open_store(db) as store:
+        import_folder(store, folder)
+        index_corpus(store, load_encoder("bundled"), n_frames=16)
+    return db
+
+
+def test_out_of_domain_revision_is_announced_before_it_runs_and_on_its_card(qtbot, real_clip_corpus):
+    """Issue 12: revising a real clip with the demo-trained model asks first (Cancel queues
+    nothing, Run anyway queues the job) and the review card carries the warning; a demo item is
+    queued at once."""
+    from PySide6.QtWidgets import QLabel, QMessageBox
+
+    window = MainWindow(real_clip_corpus, build_demo_if_empty=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.is_warm, timeout=60000)
+    window.users.select(USER)
+    window.users.steps.setValue(1)
+    window.corpus.select_item("bikes")
+    with qtbot.waitSignal(window.preflight.warned, timeout=60000) as warned:
+        window.request_revision()
+    assert warned.args[0] == "revise" and "results on these videos are unreliable" in warned.args[1]
+    assert "generec train-video-model" in window.preflight.box.text()
+    assert not window.queue.jobs                                   # asked before anything runs
+    window.preflight.box.button(QMessageBox.StandardButton.Cancel).click()
+    qtbot.wait(100)
+    assert not window.queue.jobs
+
+    with qtbot.waitSignal(window.preflight.warned, timeout=60000):
+        window.request_revision()
+    run = next(b for b in window.preflight.box.buttons() if b.text() == "Run anyway")
+    with qtbot.waitSignal(window.job_ended, timeout=180000) as ended:
+        run.click()
+    assert ended.args == ["Revise (diffusion)", "done"]
+    generation = _latest_generation(real_clip_corpus, "revise")
+    assert generation["item_id"] == "bikes" and not generation["params"]["domain"]["in_domain"]
+    window.review.generation_selected.emit(generation["id"])
+    qtbot.waitUntil(lambda: any("results on these videos are unreliable" in label.text()
+                                for label in window.review.cards_area.findChildren(QLabel)),
+                    timeout=10000)
+
+    jobs_before = len(window.queue.jobs)
+    window.corpus.select_item(ITEM)
+    with qtbot.waitSignal(window.queue.changed, timeout=60000):   # in domain: queued, no question
+        window.request_revision()
+    assert len(window.queue.jobs) == jobs_before + 1 and window.preflight.box is None
+    window.queue.cancel(window.queue.running_id or list(window.queue.jobs)[-1])
+    window.close()
