@@ -26,27 +26,34 @@ def _revise_and_check(db, item_id):
     return generation, card
 
 
-def test_revision_of_a_real_clip_warns_and_of_a_demo_clip_does_not(small_demo, shared_media, tmp_path):
+def with_real_clip(demo_db, shared_media, tmp_path):
+    """A copy of the demo corpus plus bikes.mp4, indexed: the domain check compares the whole
+    source video's indexed frames with the training frames."""
     from core.corpus.importer import import_folder
-    from core.diffusion.domain import preflight
-    from core.diffusion.models import BUNDLED_DIR
     from core.encoders import load_encoder
     from core.encoders.indexing import index_corpus
 
     from test_screening_shilling import copy_db
 
-    stats = read_domain(BUNDLED_DIR / "video.safetensors")
-    assert stats is not None and stats.seeds == [0] and "seed 0" in stats.corpus
-    db = copy_db(small_demo, tmp_path / "corpus.db")
-    with open_store(db) as store:
-        demo_item = store.conn.execute("SELECT id FROM items ORDER BY id LIMIT 1").fetchone()[0]
+    db = copy_db(demo_db, tmp_path / "corpus.db")
     folder = tmp_path / "clips"
     folder.mkdir()
     shutil.copy(shared_media / "bikes.mp4", folder / "bikes.mp4")
     with open_store(db) as store:
         import_folder(store, folder)
-        # the check compares the whole source video's indexed frames with the training frames
         index_corpus(store, load_encoder("bundled"), n_frames=16)
+    return db
+
+
+def test_revision_of_a_real_clip_warns_and_of_a_demo_clip_does_not(small_demo, shared_media, tmp_path):
+    from core.diffusion.domain import preflight
+    from core.diffusion.models import BUNDLED_DIR
+
+    stats = read_domain(BUNDLED_DIR / "video.safetensors")
+    assert stats is not None and stats.seeds == [0] and "seed 0" in stats.corpus
+    db = with_real_clip(small_demo, shared_media, tmp_path)
+    with open_store(db) as store:
+        demo_item = store.conn.execute("SELECT id FROM items ORDER BY id LIMIT 1").fetchone()[0]
         assert preflight(store, "revise", "bikes") is not None
         assert preflight(store, "revise", demo_item) is None
     real, card = _revise_and_check(db, "bikes")

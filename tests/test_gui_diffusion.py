@@ -192,19 +192,9 @@ def test_signal_choices_and_shortcuts(window):
 @pytest.fixture
 def real_clip_corpus(small_demo, shared_media, tmp_path):
     """The small demo plus a real clip (bikes.mp4), indexed; only the bundled models."""
-    from core.corpus.importer import import_folder
-    from core.encoders import load_encoder
-    from core.encoders.indexing import index_corpus
+    from test_domain import with_real_clip
 
-    db = tmp_path / "corpus.db"
-    _copy_db(small_demo, db)
-    folder = tmp_path / "clips"
-    folder.mkdir()
-    shutil.copy(shared_media / "bikes.mp4", folder / "bikes.mp4")
-    with open_store(db) as store:
-        import_folder(store, folder)
-        index_corpus(store, load_encoder("bundled"), n_frames=16)
-    return db
+    return with_real_clip(small_demo, shared_media, tmp_path)
 
 
 def test_out_of_domain_revision_is_announced_before_it_runs_and_on_its_card(qtbot, real_clip_corpus):
