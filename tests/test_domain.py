@@ -53,7 +53,7 @@ def test_revision_of_a_real_clip_warns_and_of_a_demo_clip_does_not(small_demo, s
     assert stats is not None and stats.seeds == [0] and "seed 0" in stats.corpus
     db = with_real_clip(small_demo, shared_media, tmp_path)
     with open_store(db) as store:
-        demo_item = store.conn.execute("SELECT id FROM items ORDER BY id LIMIT 1").fetchone()[0]
+        demo_item = store.conn.execute("SELECT id FROM items WHERE id LIKE 'demo-%' ORDER BY id LIMIT 1").fetchone()[0]
         assert preflight(store, "revise", "bikes") is not None
         assert preflight(store, "revise", demo_item) is None
     real, card = _revise_and_check(db, "bikes")
