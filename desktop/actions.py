@@ -58,6 +58,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
       "request_creation", "Ctrl+Shift+N"),
     A("generate.thumbnail", "Generate a thumbnail for the user (diffusion)", "Generate",
       "request_thumbnail_gen", "Ctrl+Shift+T"),
+    A("generate.batch", "Batch for many users and items…", "Generate", "batch_dialog",
+      "Ctrl+Shift+B", separator_before=True),
     # Models: trainings
     A("train.encoder", "Train encoder…", "Models", "train_encoder_dialog"),
     A("train.video", "Train video model…", "Models", "train_video_model_dialog"),

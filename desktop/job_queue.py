@@ -42,7 +42,7 @@ TITLES = {"demo": "Build demo corpus", "import": "Import videos", "index": "Inde
           "export": "Export", "train-clip": "Train encoder", "style": "Style transfer", "instruct": "Instruction",
           "check": "Fidelity checks", "train-recommender": "Train recommender",
           "revise": "Revise (diffusion)", "create": "Create video (diffusion)",
-          "thumbnail-gen": "Generate thumbnail (diffusion)",
+          "thumbnail-gen": "Generate thumbnail (diffusion)", "batch": "Batch generation",
           "train-video-model": "Train video model", "train-thumbnail-model": "Train thumbnail model",
           "fairness": "Fairness report", "audit-verify": "Verify audit log",
           "verify-file": "Verify a file", "purge-expired": "Purge expired AI items"}

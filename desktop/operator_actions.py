@@ -21,7 +21,8 @@ from desktop import settings as app_settings
 from desktop.actions import ACTIONS, MENU_ORDER, VIEWS
 from desktop.analysis_view import AnalysisView
 from desktop.corpora import NewCorpusDialog, recent_corpora, remember_corpus
-from desktop.operator_dialogs import CompareDialog, TrainingDialog, VerifyFileDialog, WhyDialog
+from desktop.operator_dialogs import (BatchDialog, CompareDialog, TrainingDialog, VerifyFileDialog,
+                                     WhyDialog)
 from desktop.ranking_view import RankingView
 from desktop.review_queue import ReviewQueue
 from desktop.training_view import TRAINING_KINDS, TrainingView
@@ -247,6 +248,11 @@ class OperatorActions:
     def train_recommender_dialog(self) -> None:
         self._train_dialog("train-recommender")
 
+    def batch_dialog(self) -> None:
+        dialog = BatchDialog(self.state.user_id, self.state.item_id, self)
+        if dialog.exec() == BatchDialog.DialogCode.Accepted:
+            self.queue.submit("batch", dialog.params(self.state.encoder))
+
     def evaluate_dialog(self) -> None:
         runs, ok = QInputDialog.getInt(self, "Evaluate personalization", "Runs per user:",
                                        app_settings.value("tasks/evaluation_runs"), 1, 1000)
@@ -308,6 +314,18 @@ class OperatorActions:
             self._on_purge(job)
         elif job.kind == "check":
             self.refresh_review_queue()
+        elif job.kind == "batch":
+            self._on_batch(job.result)
+
+    def _on_batch(self, summary: dict) -> None:
+        skipped = "".join(f"\n{n} skipped: {reason}" for reason, n in summary["skipped"].items())
+        failures = "".join(f"\n{f['generation_id']}: {f['reason']}" for f in summary["failures"])
+        self.notify("Batch generation",
+                    f"{summary['task']}: {summary['made']} made and checked, "
+                    f"{summary['already_made']} already made, {summary['failed']} failed."
+                    f"{skipped}{failures}")
+        self.refresh_review()
+        self.refresh_review_queue()
 
     def _on_purge(self, job) -> None:
         removed = job.result["removed"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
                                QFormLayout, QGridLayout, QLabel, QLineEdit, QPlainTextEdit,
                                QPushButton, QSpinBox, QVBoxLayout)
 
@@ -176,3 +176,52 @@ class TrainingDialog(QDialog):
             if value != "":
                 out[name] = value
         return out
+
+
+class BatchDialog(QDialog):
+    """The options of a batch generation job: the task, whose users and which items."""
+
+    def __init__(self, user_id: str, item_id: str, parent=None) -> None:
+        from core.batch.orders import BATCH_TASKS
+        from core.editor.style import PRESETS
+
+        super().__init__(parent)
+        self.setWindowTitle("Batch generation")
+        self.setMinimumWidth(460)
+        self.user_id, self.item_id = user_id, item_id
+        self.task = QComboBox()
+        self.task.addItems(BATCH_TASKS)
+        self.style = QComboBox()
+        self.style.addItems(list(PRESETS))
+        self.users = QComboBox()
+        self.users.addItems(["every user with a like"] +
+                            ([f"the selected user ({user_id})"] if user_id else []))
+        self.items = QComboBox()
+        self.items.addItems(["every item with a video"] +
+                            ([f"the selected item ({item_id})"] if item_id else []))
+        self.ray = QLineEdit(placeholderText="blank: in this process; 'local' or HOST:PORT: Ray")
+        self.task.currentTextChanged.connect(lambda t: self.style.setEnabled(t == "style"))
+        self.style.setEnabled(False)
+        form = QFormLayout(self)
+        form.addRow("Task:", self.task)
+        form.addRow("Style:", self.style)
+        form.addRow("Users:", self.users)
+        form.addRow("Items:", self.items)
+        form.addRow("Ray:", self.ray)
+        note = QLabel("Each generation is checked as it is made; a rerun makes only what is "
+                      "missing.")
+        note.setWordWrap(True)
+        form.addRow(note)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
+                                   QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def params(self, spec: str) -> dict:
+        task = self.task.currentText()
+        return {"task": task,
+                "users": [self.user_id] if self.users.currentIndex() == 1 else None,
+                "items": [self.item_id] if self.items.currentIndex() == 1 else None,
+                "options": {"style": self.style.currentText()} if task == "style" else {},
+                "spec": spec, "ray": self.ray.text().strip() or None}

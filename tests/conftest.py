@@ -40,6 +40,21 @@ def small_demo(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def indexed_small_demo(small_demo, tmp_path_factory) -> Path:
+    """A copy of the small demo indexed with the bundled encoder, 8 frames per item. Tests that
+    change it work on their own copy (scale_helpers.copy_corpus)."""
+    from core.encoders import load_encoder
+    from core.encoders.indexing import index_corpus
+    from core.store import open_store
+    from scale_helpers import copy_corpus
+
+    db = copy_corpus(small_demo, tmp_path_factory.mktemp("indexed") / "corpus.db")
+    with open_store(db) as store:
+        index_corpus(store, load_encoder("bundled"), n_frames=8)
+    return db
+
+
+@pytest.fixture(scope="session")
 def local_checkpoint(tmp_path_factory):
     """A user's own open_clip weights: a standard architecture saved as safetensors."""
     import open_clip
@@ -66,3 +81,18 @@ def indexed_demo(tmp_path_factory):
         build_demo(store, n_items=80, n_users=12, seed=5)
         index_corpus(store, load_encoder("bundled"), n_frames=16)
     return db
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """A real local Ray cluster on 127.0.0.1 with 2 CPUs, for one test module (stopped after
+    it, so that its processes do not idle through the rest of the suite)."""
+    pytest.importorskip("ray", reason="Ray is not installed (pip install "
+                                      "'generec-studio[cluster]')")
+    from core.cluster.runtime import start_ray
+
+    ray, started = start_ray("local", 2)
+    assert ray.is_initialized()
+    yield ray
+    if started:
+        ray.shutdown()

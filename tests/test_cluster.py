@@ -93,19 +93,6 @@ def test_a_shard_merges_once_however_often_it_is_merged(in_process, small_demo, 
                        "vectors": {k: v for k, v in theirs["vectors"].items() if k[0] in five}})
 
 
-@pytest.fixture(scope="module")
-def ray_cluster():
-    pytest.importorskip("ray", reason="Ray is not installed (pip install "
-                                      "'generec-studio[cluster]')")
-    from core.cluster.index import start_ray
-
-    ray, started = start_ray("local", 2)
-    assert ray.is_initialized()
-    yield ray
-    if started:
-        ray.shutdown()
-
-
 def test_ray_indexing_equals_in_process_and_a_rerun_adds_nothing(ray_cluster, in_process,
                                                                  small_demo, tmp_path):
     from core.cluster.index import index_on_ray, shard_dir

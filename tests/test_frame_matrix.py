@@ -99,19 +99,7 @@ def test_the_writer_overwrites_appends_and_forgets_an_unpublished_append(tmp_pat
     assert (tmp_path / "m" / "frames.f16").stat().st_size == 4 * 6 * 8 * 2
 
 
-@pytest.fixture(scope="module")
-def indexed_copy(small_demo, tmp_path_factory):
-    from core.encoders import load_encoder
-    from core.encoders.indexing import index_corpus
-    from core.store import open_store
-
-    db = copy_corpus(small_demo, tmp_path_factory.mktemp("matrix") / "corpus.db")
-    with open_store(db) as store:
-        index_corpus(store, load_encoder("bundled"), n_frames=8)
-    return db
-
-
-def test_indexing_keeps_the_matrix_equal_to_sqlite_and_personalize_reads_it(indexed_copy):
+def test_indexing_keeps_the_matrix_equal_to_sqlite_and_personalize_reads_it(indexed_small_demo):
     from core.editor.personalize import select_clips, select_thumbnails
     from core.editor.service import personalize, resolve_model_id
     from core.editor.history import history_vector
@@ -119,7 +107,7 @@ def test_indexing_keeps_the_matrix_equal_to_sqlite_and_personalize_reads_it(inde
     from core.store.embeddings import load_frame_index
     from core.store.frame_matrix import matrix_dir, open_frame_matrix
 
-    with open_store(indexed_copy) as store:
+    with open_store(indexed_small_demo) as store:
         model_id = resolve_model_id(store)
         folder = matrix_dir(store.path, model_id)
         assert json.loads((folder / "manifest.json").read_text())["source"] == "index"
@@ -145,12 +133,13 @@ def test_indexing_keeps_the_matrix_equal_to_sqlite_and_personalize_reads_it(inde
                     assert choice[key] == pytest.approx(value, abs=1e-5), (task, key)
 
 
-def test_the_matrix_catches_up_with_sqlite_after_a_lost_update(indexed_copy):
+def test_the_matrix_catches_up_with_sqlite_after_a_lost_update(indexed_small_demo, tmp_path):
     from core.editor.service import resolve_model_id
     from core.store import open_store
     from core.store.frame_matrix import matrix_dir, open_frame_matrix
 
-    with open_store(indexed_copy) as store:
+    db = copy_corpus(indexed_small_demo, tmp_path / "corpus.db")     # its matrix is damaged below
+    with open_store(db) as store:
         model_id = resolve_model_id(store)
         folder = matrix_dir(store.path, model_id)
         full = open_frame_matrix(store, model_id)

@@ -364,3 +364,33 @@ def test_screenshot_of_each_view_is_not_blank(view, corpus_copy, tmp_path):
                for y in range(0, image.height(), 7)}
     assert len(colours) > 8, f"{view}: the screenshot is blank"
 
+
+
+def test_batch_dialog_queues_one_job_whose_generations_reach_review(qtbot, open_window,
+                                                                     corpus_copy, monkeypatch):
+    """Generate → Batch: the dialog's options become a batch job in the Jobs panel; its
+    generations, checked, appear in the review queue, and its summary is shown."""
+    from desktop.operator_dialogs import BatchDialog
+
+    window = _warm(qtbot, open_window(corpus_copy))
+    window.show()
+    notes = []
+    monkeypatch.setattr(window, "notify", lambda title, text, *a, **k: notes.append((title, text)))
+    window.users.select("u0001")
+    window.corpus.select_item("demo-0002")
+    dialog = BatchDialog(window.state.user_id, window.state.item_id, window)
+    dialog.task.setCurrentText("style")
+    assert dialog.style.isEnabled()
+    dialog.style.setCurrentText("pencil_sketch")
+    assert dialog.params("bundled")["users"] is None      # default: every user with a like
+    dialog.users.setCurrentIndex(1)                    # the selected user and item
+    dialog.items.setCurrentIndex(1)
+    params = dialog.params(window.state.encoder)
+    assert (params["users"], params["items"], params["ray"]) == (["u0001"], ["demo-0002"], None)
+    with qtbot.waitSignal(window.job_ended, timeout=300000) as ended:
+        window.queue.submit("batch", params)
+    assert ended.args == ["Batch generation", "done"]
+    title, text = notes[-1]
+    assert title == "Batch generation" and text.startswith("style: 1 made and checked, 0 already made")
+    window.show_review_queue()
+    assert [r["item_id"] for r in window.review_queue.rows if r["task"] == "style"] == ["demo-0002"]

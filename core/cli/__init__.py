@@ -19,8 +19,8 @@ EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from core.cli import (corpus_commands, diffusion_commands, help_texts, jobs_commands,
-                          judge_commands, model_commands, review_commands)
+    from core.cli import (batch_commands, corpus_commands, diffusion_commands, help_texts,
+                          jobs_commands, judge_commands, model_commands, review_commands)
 
     parser = argparse.ArgumentParser(prog="generec", description="GeneRec Studio, headless.")
     parser.add_argument("--version", action="version", version=f"generec {__version__}")
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     review_commands.register(sub, common)
     diffusion_commands.register(sub, common)
     jobs_commands.register(sub, common)
+    batch_commands.register(sub, common)
     judge_commands.register(sub, common)
     help_texts.fill_missing(sub)        # every option has help; --help groups the commands
     help_texts.group_commands(parser, sub)

@@ -8,7 +8,7 @@ import argparse
 
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Build and inspect a corpus", ("demo", "import", "synthetic-log", "info", "items", "index")),
-    ("Personalize and generate", ("personalize", "generate", "instruct")),
+    ("Personalize and generate", ("personalize", "generate", "batch", "instruct")),
     ("Train models", ("train-clip", "train-video-model", "train-thumbnail-model",
                       "train-recommender", "train-judge")),
     ("Measure", ("evaluate", "fairness")),

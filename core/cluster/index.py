@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from core.cluster import require_ray
+from core.cluster.runtime import run_on_ray
 from core.encoders.indexing import DEFAULT_BATCH, DEFAULT_FRAMES, IndexSummary
 from core.paths import media_dir
 from core.progress import Progress
@@ -181,21 +181,6 @@ def merge_shard(store: Store, model_id: str, path: Path, summary: ClusterIndexSu
     summary.merge_s += time.perf_counter() - started
 
 
-def start_ray(address: str, workers: int):
-    """Join `address` or, for 'local', start a cluster on 127.0.0.1 with `workers` CPUs.
-    Returns (ray, started_here)."""
-    ray = require_ray()
-    if ray.is_initialized():
-        return ray, False
-    options = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR",
-                   configure_logging=True)
-    if address == "local":
-        ray.init(num_cpus=workers, _node_ip_address="127.0.0.1", **options)
-    else:
-        ray.init(address=address, **options)
-    return ray, True
-
-
 def index_on_ray(store: Store, spec: str = "bundled", address: str = "local",
                  n_frames: int = DEFAULT_FRAMES, batch: int = DEFAULT_BATCH, workers: int = 2,
                  items_per_task: int = ITEMS_PER_TASK, progress: Progress | None = None,
@@ -222,35 +207,19 @@ def index_on_ray(store: Store, spec: str = "bundled", address: str = "local",
     if not todo:
         summary.seconds = round(time.perf_counter() - started, 2)
         return summary
-    before = time.perf_counter()
-    ray, started_here = start_ray(address, workers)
-    try:
-        import ray.data
+    done = 0
 
-        logging.getLogger("ray.data").setLevel(logging.ERROR)   # its INFO lines go to stderr
-        context = ray.data.DataContext.get_current()
-        context.enable_progress_bars = False
-        context.print_on_execution_start = False
-        # one block per task, so that every actor gets work from the start
-        dataset = ray.data.from_items([{"item": json.dumps(item)} for item in todo],
-                                      override_num_blocks=-(-len(todo) // items_per_task))
-        mapped = dataset.map_batches(
-            EmbedBatch, batch_size=items_per_task, batch_format="numpy",
-            compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=1,
-            fn_constructor_kwargs=dict(spec=spec, model_id=model_id,
-                                                   n_frames=n_frames, batch=batch,
-                                                   out_dir=str(out_dir)))
-        done = 0
-        for result in mapped.iter_batches(batch_size=1, batch_format="numpy", prefetch_batches=0):
-            if not summary.startup_s:
-                summary.startup_s = round(time.perf_counter() - before, 2)
-            for path in result["shard"]:
-                merge_shard(store, model_id, Path(str(path)), summary, n_frames, mirror)
-            done += int(result["items"].sum())
-            progress.update(done, len(todo), "indexing on Ray")
-            progress.check_cancelled()       # leaving the loop stops the dataset's tasks
-    finally:
-        if started_here and not keep_ray:
-            ray.shutdown()
+    def merge(result: dict) -> None:
+        nonlocal done
+        for path in result["shard"]:
+            merge_shard(store, model_id, Path(str(path)), summary, n_frames, mirror)
+        done += int(result["items"].sum())
+        progress.update(done, len(todo), "indexing on Ray")
+        progress.check_cancelled()
+
+    summary.startup_s = run_on_ray(
+        address, workers, [{"item": json.dumps(item)} for item in todo], EmbedBatch,
+        dict(spec=spec, model_id=model_id, n_frames=n_frames, batch=batch, out_dir=str(out_dir)),
+        items_per_task, merge, keep_ray)
     summary.seconds = round(time.perf_counter() - started, 2)
     return summary

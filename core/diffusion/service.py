@@ -9,6 +9,7 @@ import numpy as np
 
 from core.diffusion.conditioning import Condition
 from core.diffusion.domain import check_corpus, check_embeddings, check_item
+from core.editor.generations import new_generation_id
 from core.errors import InputError
 from core.paths import media_dir
 from core.progress import Progress
@@ -21,7 +22,7 @@ CREATED_FPS = 16
 
 
 @lru_cache(maxsize=4)
-def _cached_model(kind: str, path: str, mtime: float):
+def cached_model(kind: str, path: str, mtime: float):
     from core.diffusion.models import load_model
 
     return load_model(kind, path)
@@ -34,7 +35,12 @@ def model_for(store: Store, kind: str, checkpoint: str | None = None):
     if not path.is_file():
         raise InputError(f"no {kind} diffusion model at {path}; train one with "
                          f"'generec train-{kind}-model'")
-    return _cached_model(kind, str(path), path.stat().st_mtime)
+    return model_at(kind, path)
+
+
+def model_at(kind: str, path: Path):
+    """The model in a checkpoint file, loaded once per process (until the file changes)."""
+    return cached_model(kind, str(path), path.stat().st_mtime)
 
 
 def user_condition(store: Store, model, user_id: str | None, signal: str,
@@ -91,37 +97,50 @@ def generate_revision(store: Store, user_id: str, item_id: str, signal: str = "U
                       sampler: str | None = None, steps: int | None = None,
                       guidance: float | None = None, seed: int = 0, max_seconds: float | None = None,
                       checkpoint: str | None = None, progress: Progress | None = None,
-                      on_block=None) -> dict:
+                      on_block=None, generation_id: str | None = None) -> dict:
     """Revise the item (all of it, or its first `max_seconds`) toward the user's taste,
     SDEdit-style; the output keeps the source's frame count, frame rate and aspect ratio."""
     from core.diffusion import video
-    from core.diffusion.data import to_working
-    from core.media import iter_frames, probe
     from core.store.corpus import require_frames
 
     item = require_frames(store, item_id, "revision")
     model = model_for(store, "video", checkpoint)
     cond = user_condition(store, model, user_id, signal, instruction)
-    info = probe(item["path"])
+    options = sampling_options(strength if strength is not None else video.DEFAULT_STRENGTH, sampler, steps,
+                       guidance if guidance is not None else video.DEFAULT_GUIDANCE, seed)
+    generation_id = generation_id or new_generation_id()
+    out = generation_path(store, generation_id, ".mp4")
+    made, frames = revise_file(model, item["path"], cond, options, out, max_seconds, progress,
+                               on_block)
+    params = {"signal": signal, "instruction": instruction, **options, **made,
+              "domain": check_item(store, model, item_id, frames)}   # out-of-domain warning
+    return _record_video(store, "revise", user_id, item_id, params, model, out, generation_id)
+
+
+def revise_file(model, path: str, cond: Condition, options: dict, out: Path,
+                max_seconds: float | None = None, progress: Progress | None = None,
+                on_block=None) -> tuple[dict, list[np.ndarray]]:
+    """The revision itself, with no database (a batch worker runs it too): decode the source,
+    revise it, write H.264 with the source's audio. Returns the parameters it adds and the
+    working-size source frames."""
+    from core.diffusion import video
+    from core.diffusion.data import to_working
+    from core.media import iter_frames, probe
+
+    info = probe(path)
     size = model.config["size"]
-    frames = [to_working(f.image, size) for f in iter_frames(item["path"], max_side=256, info=info)
+    frames = [to_working(f.image, size) for f in iter_frames(path, max_side=256, info=info)
               if max_seconds is None or f.t_s < max_seconds]
     if not frames:
-        raise InputError(f"item {item_id}: no frames to revise")
-    options = _options(strength if strength is not None else video.DEFAULT_STRENGTH, sampler, steps,
-                       guidance if guidance is not None else video.DEFAULT_GUIDANCE, seed)
-    domain = check_item(store, model, item_id, frames)   # out-of-domain warning, if any
+        raise InputError(f"{path}: no frames to revise")
     revised = video.run_blocks(model, len(frames), [cond], np.stack(frames)[None],
                                strength=options["strength"], sampler=options["sampler"],
-                               steps=options["steps"], guidance=options["guidance"], seed=seed,
-                               progress=progress, on_block=on_block)[0]
-    fps = info.fps
-    params = {"signal": signal, "instruction": instruction, **options,
-              "seconds": round(len(frames) / fps, 3), "frames": len(frames),
-              "domain": domain}
-    return _record_video(store, "revise", user_id, item_id, revised, fps, info, params, model,
-                         audio_from=item["path"] if info.has_audio else None,
-                         audio_seconds=params["seconds"] if max_seconds is not None else None)
+                               steps=options["steps"], guidance=options["guidance"],
+                               seed=options["seed"], progress=progress, on_block=on_block)[0]
+    seconds = round(len(frames) / info.fps, 3)
+    write_generated_video(out, revised, info.fps, info, audio_from=path if info.has_audio else None,
+                          audio_seconds=seconds if max_seconds is not None else None)
+    return {"seconds": seconds, "frames": len(frames)}, frames
 
 
 def generate_creation(store: Store, user_id: str | None, instruction: str,
@@ -138,7 +157,7 @@ def generate_creation(store: Store, user_id: str | None, instruction: str,
         raise InputError("--frames must be at least 1")
     model = model_for(store, "video", checkpoint)
     cond = user_condition(store, model, user_id, signal if user_id else "none", instruction)
-    options = _options(1.0, sampler, steps,
+    options = sampling_options(1.0, sampler, steps,
                        guidance if guidance is not None else video.DEFAULT_GUIDANCE, seed)
     domain = check_corpus(store, model)
     created = video.run_blocks(model, n_frames, [cond], None, sampler=options["sampler"],
@@ -146,7 +165,10 @@ def generate_creation(store: Store, user_id: str | None, instruction: str,
                                progress=progress, on_block=on_block)[0]
     params = {"signal": signal, "instruction": instruction, **options, "frames": n_frames,
               "domain": domain}
-    return _record_video(store, "create", user_id, None, created, CREATED_FPS, None, params, model)
+    generation_id = new_generation_id()
+    out = generation_path(store, generation_id, ".mp4")
+    write_generated_video(out, created, CREATED_FPS, None)
+    return _record_video(store, "create", user_id, None, params, model, out, generation_id)
 
 
 def generate_thumbnail_image(store: Store, user_id: str, item_id: str,
@@ -167,7 +189,7 @@ def generate_thumbnail_image(store: Store, user_id: str, item_id: str,
     liked = liked_thumbnails(store, encoder_id).get(_need_user(user_id))
     if liked is None:
         raise InputError(f"user {user_id!r} has no liked thumbnails to condition on")
-    options = _options(1.0, sampler, steps,
+    options = sampling_options(1.0, sampler, steps,
                        guidance if guidance is not None else thumbnail.DEFAULT_GUIDANCE, seed)
     image = thumbnail.generate_thumbnails(model, [index.frames[0, :index.counts[0]]], [liked],
                                           options["sampler"], options["steps"],
@@ -176,18 +198,18 @@ def generate_thumbnail_image(store: Store, user_id: str, item_id: str,
 
     image = cv2.resize(image, (OUTPUT_SHORT_SIDE, OUTPUT_SHORT_SIDE), interpolation=cv2.INTER_CUBIC)
     generation_id = new_generation_id()
-    out = save_image(media_dir(store.path) / "generations" / f"{generation_id}.png", image)
+    out = save_image(generation_path(store, generation_id, ".png"), image)
     params = {k: v for k, v in options.items() if k != "strength"}
     params["domain"] = check_embeddings(store, model, index.frames[0, :index.counts[0]])
     with store.transaction():
         record_generation(store, "thumbnail-gen", user_id, item_id, params, {},
-                          _provenance_models(model), str(out), seed=seed,
+                          provenance_models(model), str(out), seed=seed,
                           generation_id=generation_id)
     return {"generation_id": generation_id, "output_path": str(out), "task": "thumbnail-gen",
             "user_id": user_id, "item_id": item_id, **params}
 
 
-def _options(strength: float, sampler: str | None, steps: int | None, guidance: float,
+def sampling_options(strength: float, sampler: str | None, steps: int | None, guidance: float,
              seed: int) -> dict:
     from core.diffusion.sampling import DEFAULT_SAMPLER, DEFAULT_STEPS, SAMPLERS
 
@@ -200,30 +222,39 @@ def _options(strength: float, sampler: str | None, steps: int | None, guidance: 
             "guidance": guidance, "seed": seed}
 
 
-def _provenance_models(model) -> list[dict]:
+def provenance_models(model) -> list[dict]:
     return [{"role": f"{model.kind}-diffusion", "id": model.model_id, "spec": str(model.path),
              "sha256": model.sha256},
             {"role": "encoder", "id": model.config["encoder"], "spec": model.config["encoder"]}]
 
 
-def _record_video(store: Store, task: str, user_id, item_id, frames: np.ndarray, fps: float,
-                  info, params: dict, model, audio_from: str | None = None,
-                  audio_seconds: float | None = None) -> dict:
+def generation_path(store: Store, generation_id: str, suffix: str) -> Path:
+    return media_dir(store.path) / "generations" / f"{generation_id}{suffix}"
+
+
+def write_generated_video(out: Path, frames: np.ndarray, fps: float, info=None,
+                          audio_from: str | None = None, audio_seconds: float | None = None) -> Path:
+    """Working-size frames as H.264 at the source's aspect ratio (square without a source),
+    with the source's audio where given."""
     from core.diffusion.data import from_working
-    from core.editor.generations import new_generation_id, record_generation
     from core.media.write import carry_audio, write_video
 
     width, height = output_size(info.width, info.height) if info else (OUTPUT_SHORT_SIDE,) * 2
-    generation_id = new_generation_id()
-    out = media_dir(store.path) / "generations" / f"{generation_id}.mp4"
-    silent = out.with_name(f".{generation_id}.video.mp4")
+    silent = out.with_name(f".{out.stem}.video.mp4")
     write_video(silent, (from_working(f, width, height) for f in frames), fps)
     try:
         carry_audio(audio_from or "", silent, out, audio_from is not None, audio_seconds)
     finally:
         silent.unlink(missing_ok=True)
+    return out
+
+
+def _record_video(store: Store, task: str, user_id, item_id, params: dict, model, out: Path,
+                  generation_id: str) -> dict:
+    from core.editor.generations import record_generation
+
     with store.transaction():
-        record_generation(store, task, user_id, item_id, params, {}, _provenance_models(model),
+        record_generation(store, task, user_id, item_id, params, {}, provenance_models(model),
                           str(out), seed=params.get("seed"), generation_id=generation_id)
     return {"generation_id": generation_id, "output_path": str(out), "task": task,
             "user_id": user_id, "item_id": item_id, **params}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 
 from core.editor.generations import new_generation_id, record_generation
 from core.editor.history import history_vector
@@ -13,11 +14,12 @@ from core.errors import InputError
 from core.paths import media_dir
 from core.progress import Progress
 from core.store import Store
-from core.store.corpus import require_frames
+from core.store.corpus import first_caption, require_frames
 from core.store.embeddings import load_frame_index
 from core.store.frame_matrix import open_frame_matrix
 
 TASKS = ("thumbnail", "clip")
+OUTPUT_SUFFIX = {"thumbnail": ".png", "clip": ".mp4"}
 
 
 def resolve_model_id(store: Store, spec: str | None = None) -> str:
@@ -41,7 +43,7 @@ def resolve_model_id(store: Store, spec: str | None = None) -> str:
                      f"'generec index --model {spec}' first")
 
 
-def _models(store: Store, model_id: str) -> list[dict]:
+def encoder_models(store: Store, model_id: str) -> list[dict]:
     row = store.conn.execute("SELECT id, spec, sha256 FROM models WHERE id = ?",
                              (model_id,)).fetchone()
     return [{"role": "encoder", "id": row[0], "spec": row[1], "sha256": row[2]}]
@@ -73,7 +75,7 @@ def personalize(store: Store, user_id: str, task: str, item_ids: list[str] | Non
         for choice in choices:
             choice.update(clip_len=clip_len, stride=stride)
     if record:
-        models = _models(store, model_id)
+        models = encoder_models(store, model_id)
         with store.transaction():
             for choice in choices:
                 params = {k: v for k, v in choice.items() if k not in ("item_id", "score")}
@@ -83,6 +85,19 @@ def personalize(store: Store, user_id: str, task: str, item_ids: list[str] | Non
     for choice in choices:
         choice["encoder"] = model_id
     return choices
+
+
+def write_personal_output(task: str, video: str, choice: dict, out: Path) -> Path:
+    """The output of an Eq. 1 / Eq. 2 choice, with no database (a batch worker runs it too): the
+    chosen frame as PNG, or the chosen clip as MP4."""
+    if task == "thumbnail":
+        return write_frame_png(video, choice["t_s"], out)
+    return cut_clip(video, choice["start_s"], choice["end_s"], out)
+
+
+def personal_params(choice: dict) -> dict:
+    """What a generation records of a choice (the score goes into its scores)."""
+    return {k: v for k, v in choice.items() if k not in ("item_id", "score", "encoder")}
 
 
 def generate_personalized(store: Store, user_id: str, item_id: str, task: str,
@@ -96,16 +111,12 @@ def generate_personalized(store: Store, user_id: str, item_id: str, task: str,
     progress.check_cancelled()
     progress.update(1, 2, "writing the output")
     generation_id = new_generation_id()
-    out_dir = media_dir(store.path) / "generations"
-    if task == "thumbnail":
-        output = write_frame_png(item["path"], choice["t_s"], out_dir / f"{generation_id}.png")
-    else:
-        output = cut_clip(item["path"], choice["start_s"], choice["end_s"],
-                          out_dir / f"{generation_id}.mp4")
-    params = {k: v for k, v in choice.items() if k not in ("item_id", "score", "encoder")}
+    output = write_personal_output(task, item["path"], choice, media_dir(store.path) /
+                                   "generations" / f"{generation_id}{OUTPUT_SUFFIX[task]}")
+    params = personal_params(choice)
     with store.transaction():
         record_generation(store, task, user_id, item_id, params, {"cosine": choice["score"]},
-                          _models(store, choice["encoder"]), str(output),
+                          encoder_models(store, choice["encoder"]), str(output),
                           generation_id=generation_id)
     progress.update(2, 2, "done")
     return {"generation_id": generation_id, "output_path": str(output), "task": task,
@@ -124,9 +135,7 @@ def generate_styled(store: Store, user_id: str | None, item_id: str, style: str,
 
     item = require_frames(store, item_id, "style transfer")
     if caption is None:
-        row = store.conn.execute("SELECT caption FROM segments WHERE item_id = ? ORDER BY idx "
-                                 "LIMIT 1", (item_id,)).fetchone()
-        caption = row[0] if row else ""
+        caption = first_caption(store, item_id)
     generation_id = new_generation_id()
     out = media_dir(store.path) / "generations" / f"{generation_id}.mp4"
     result = restyle_video(item["path"], out, style, caption, label, progress=progress,

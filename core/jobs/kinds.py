@@ -117,6 +117,17 @@ def _diffusion(function_name: str, item_needed: bool, per_block: bool) -> JobFun
     return run
 
 
+def _batch(store: Store, params: dict, progress: Progress):
+    """Many generations of one task; each is screened, made, recorded and checked
+    (core.batch.run), in this process or on Ray (`ray`: an address or 'local')."""
+    from core.batch.orders import BatchRequest
+    from core.batch.run import run_batch
+
+    params = dict(params)
+    ray, workers = params.pop("ray", None), params.pop("workers", 2)
+    return run_batch(store, BatchRequest(**params), progress, ray, workers).as_dict()
+
+
 def _evaluate(store: Store, params: dict, progress: Progress):
     from core.editor.service import resolve_model_id
     from core.evaluation.cosine import evaluate
@@ -162,6 +173,7 @@ JOB_KINDS: dict[str, JobFunction] = {
     "import": _import,
     "index": _index,
     **{kind: made_and_checked(kind, make) for kind, make in GENERATION_KINDS.items()},
+    "batch": _batch,
     "instruct": _instruct,
     "check": _check,
     "evaluate": _evaluate,

@@ -213,6 +213,43 @@ def item_segments(store: Store, item_id: str) -> list[tuple[float, float]]:
 
 def item_paths(store: Store, item_ids: list[str]) -> dict[str, str]:
     """Item id -> media path, for the items of `item_ids` that exist."""
-    marks = ", ".join("?" * len(item_ids))
-    return {r[0]: r[1] for r in store.conn.execute(
-        f"SELECT id, path FROM items WHERE id IN ({marks})", item_ids)} if item_ids else {}
+    return {r[0]: r[1] for r in _rows_for_ids(store, "SELECT id, path FROM items WHERE id IN ({})",
+                                              item_ids)}
+
+
+def items_with_video(store: Store) -> list[str]:
+    """Items whose frames tasks can use (status `ok`), by id."""
+    return [r[0] for r in store.conn.execute("SELECT id FROM items WHERE status = 'ok' ORDER BY id")]
+
+
+def users_with_likes(store: Store) -> list[str]:
+    return [r[0] for r in store.conn.execute(
+        "SELECT DISTINCT user_id FROM interactions WHERE kind = 'like' ORDER BY user_id")]
+
+
+def _rows_for_ids(store: Store, sql: str, ids: Iterable[str]) -> list[tuple]:
+    """`sql` (with one `IN ({})`) over ids in chunks below SQLite's bound-parameter limit."""
+    ids, rows = list(ids), []
+    for start in range(0, len(ids), 900):
+        chunk = ids[start:start + 900]
+        rows += store.conn.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall()
+    return rows
+
+
+def existing_generations(store: Store, generation_ids: Iterable[str]) -> set[str]:
+    """Those of the ids that are recorded generations."""
+    return {r[0] for r in _rows_for_ids(store, "SELECT id FROM generations WHERE id IN ({})",
+                                         generation_ids)}
+
+
+def item_statuses(store: Store, item_ids: Iterable[str]) -> dict[str, str]:
+    """item id -> status, for those of the ids that are items."""
+    return {r[0]: r[1] for r in _rows_for_ids(store, "SELECT id, status FROM items WHERE id IN ({})",
+                                              item_ids)}
+
+
+def first_caption(store: Store, item_id: str) -> str:
+    """The caption of the item's first segment ('' where it has none)."""
+    row = store.conn.execute("SELECT caption FROM segments WHERE item_id = ? ORDER BY idx LIMIT 1",
+                             (item_id,)).fetchone()
+    return (row[0] or "") if row else ""
