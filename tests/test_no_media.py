@@ -178,6 +178,13 @@ def test_synthetic_log_imports_whole_and_titles_carry_topics(tmp_path):
     ids = list(titles)
     random_pairs = np.mean([shared(*rng.choice(ids, 2)) for _ in range(2000)])
     assert consecutive > random_pairs + 1.0
+    # the held-out last like comes from the same process as the like before it: as often the
+    # next episode of the previous item (issue 18: otherwise a sequential model's validation
+    # says nothing about its test)
+    episode = lambda s, k: int(s[k]) == int(s[k - 1]) + 1   # noqa: E731
+    last = np.mean([episode(s, len(s) - 1) for s in sequences])
+    before = np.mean([episode(s, len(s) - 2) for s in sequences])
+    assert last > 0.1 and abs(last - before) < 0.08, (last, before)
     (tmp_path / "empty").mkdir()
     with open_store(tmp_path / "c.db") as store:
         summary = import_folder(store, tmp_path / "empty", log.pairs, log.titles)

@@ -88,7 +88,9 @@ def write_synthetic_log(folder: str | Path, settings: LogSettings = LogSettings(
             valid = prev >= 0                   # -1: a repeat was dropped there
             stay = (rng.random(len(active)) < s.stay_in_topic) & valid
             topic = np.where(stay, item_topic[prev], topic)
-            episode = (rng.random(len(active)) < s.next_episode) & ~last & valid
+            # the last like follows the same process as the others: a held-out item drawn
+            # otherwise (never a next episode) would make the test unlike the validation
+            episode = (rng.random(len(active)) < s.next_episode) & valid
             successor = prev + 1
             ok = episode & (successor < s.items)
             ok[ok] &= (item_topic[successor[ok]] == item_topic[prev[ok]]) & ~fresh[successor[ok]]
