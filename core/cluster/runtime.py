@@ -35,9 +35,11 @@ def map_batches(rows: list[dict], actor_class, constructor_kwargs: dict, rows_pe
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     context.print_on_execution_start = False
-    dataset = ray.data.from_items(rows, override_num_blocks=-(-len(rows) // rows_per_task))
+    blocks = -(-len(rows) // rows_per_task)
+    dataset = ray.data.from_items(rows, override_num_blocks=blocks)
+    actors = max(1, min(workers, blocks))       # no idle actor loading a model for nothing
     mapped = dataset.map_batches(actor_class, batch_size=rows_per_task, batch_format="numpy",
-                                 compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=1,
+                                 compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=1,
                                  fn_constructor_kwargs=constructor_kwargs)
     yield from mapped.iter_batches(batch_size=1, batch_format="numpy", prefetch_batches=0)
 
