@@ -163,3 +163,25 @@ def test_a_worker_killed_mid_run_loses_and_doubles_nothing(ray_cluster, in_proce
     ours = embeddings(db)
     assert len(ours["times"]) == 12 * FRAMES
     assert_same(ours, embeddings(in_process))
+
+
+def test_cli_ray_indexing_is_a_recorded_job_like_the_guis(ray_cluster, in_process, small_demo,
+                                                          tmp_path, capsys):
+    from core.cli import main
+    from core.jobs import list_jobs
+    from core.store import open_store
+
+    db = copy_corpus(small_demo, tmp_path / "corpus.db")
+    args = ["index", "--ray", "local", "--workers", "2", "--frames", str(FRAMES), "--db", str(db),
+            "--json", "--quiet"]
+    assert main(args) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["indexed"], summary["ray"]["address"]) == (12, "local")
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["indexed"] == 0          # a rerun adds nothing
+    with open_store(db) as store:
+        jobs = list_jobs(store)
+    assert [(j["kind"], j["origin"], j["state"]) for j in jobs] == [("index", "cli", "done")] * 2
+    assert jobs[0]["params"] == {"model": "bundled", "n_frames": FRAMES, "batch": 64,
+                                 "ray": "local", "workers": 2}
+    assert_same(embeddings(db), embeddings(in_process))

@@ -111,27 +111,23 @@ def _task_arguments(p: argparse.ArgumentParser, tasks=("thumbnail", "clip")) -> 
 
 
 def cmd_index(args) -> int:
-    from core.encoders import load_encoder
-    from core.encoders.indexing import index_corpus
+    """A recorded job, as from the GUI: `generec jobs` lists it with what reproduces it."""
+    from core.cli.jobs_commands import run_as_job
 
     if args.ray:
         from core.cluster import require_ray
-        from core.cluster.index import index_on_ray
 
-        require_ray()          # before opening anything: say how to install it
-        with corpus(args) as store, progress_bar(args, "index") as bar:
-            summary = index_on_ray(store, args.model, args.ray, args.frames, args.batch,
-                                   args.workers, progress=bar)
-    else:
-        encoder = load_encoder(args.model)
-        with corpus(args) as store, progress_bar(args, "index") as bar:
-            summary = index_corpus(store, encoder, args.frames, args.batch, bar)
-    report_failures(summary.failed)
+        require_ray()          # before recording anything: say how to install it
+    params = {"model": args.model, "n_frames": args.frames, "batch": args.batch}
+    if args.ray:
+        params.update(ray=args.ray, workers=args.workers)
+    summary = run_as_job(args, "index", params)
+    report_failures([(f["item"], f["reason"]) for f in summary["failed"]])
     if args.json:
-        print(json.dumps(summary.as_dict(), indent=2))
+        print(json.dumps(summary, indent=2))
     else:
-        print(f"{summary.indexed} items indexed ({summary.frames} frames) with "
-              f"{summary.model_id}; {len(summary.failed)} failed")
+        print(f"{summary['indexed']} items indexed ({summary['frames']} frames) with "
+              f"{summary['model_id']}; {len(summary['failed'])} failed")
     return 0
 
 

@@ -26,12 +26,19 @@ def _import(store: Store, params: dict, progress: Progress):
 
 
 def _index(store: Store, params: dict, progress: Progress):
+    """Index what is not indexed yet, here or on Ray (`ray`: 'local' or a cluster address)."""
     from core.encoders import load_encoder
     from core.encoders.indexing import index_corpus
 
     params = dict(params)
-    encoder = load_encoder(params.pop("model", "bundled"))
-    return index_corpus(store, encoder, progress=progress, **params).as_dict()
+    spec, ray, workers = params.pop("model", "bundled"), params.pop("ray", None), \
+        params.pop("workers", 2)
+    if ray:
+        from core.cluster.index import index_on_ray
+
+        return index_on_ray(store, spec, ray, workers=workers, progress=progress,
+                            **params).as_dict()
+    return index_corpus(store, load_encoder(spec), progress=progress, **params).as_dict()
 
 
 def _generate(store: Store, params: dict, progress: Progress):
