@@ -56,10 +56,13 @@ def test_bad_ids_are_counted_by_reason_and_bad_options_refused(indexed_small_dem
                                "WHERE id = 'demo-0002'")
         plan = prepare(store, BatchRequest("clip", ["u0001", "nobody"],
                                            ["demo-0001", "demo-0002", "no-such-item"]))
-    assert plan.pairs == 6
-    assert plan.skipped["unknown item"] == 2 and plan.skipped["item failed"] == 2
-    assert any("nobody" in reason for reason in plan.skipped)
+        styled = prepare(store, BatchRequest("style", ["nobody", "u0001"], ["demo-0001"],
+                                             {"style": "neon"}))
+    assert plan.pairs == 6 and plan.skipped["unknown user"] == 3
+    assert plan.skipped["unknown item"] == 1 and plan.skipped["item failed"] == 1
     assert [(o.user_id, o.item_id) for o in plan.orders] == [("u0001", "demo-0001")]
+    assert styled.skipped["unknown user"] == 1          # a style needs no likes, but a user
+    assert [(o.user_id, o.item_id) for o in styled.orders] == [("u0001", "demo-0001")]
     with pytest.raises(InputError, match="needs --style"):
         BatchRequest("style", None, None)
     with pytest.raises(InputError, match="takes no strength"):

@@ -101,11 +101,15 @@ class Plan:
 def prepare(store: Store, request: BatchRequest) -> Plan:
     """Every order of the request that is not recorded yet; pairs that cannot be made are
     counted by reason (an unknown item, one without a video, a user with no likes, ...)."""
-    from core.store.corpus import existing_generations, items_with_video, users_with_likes
+    from core.store.corpus import (existing_generations, existing_users, items_with_video,
+                                   users_with_likes)
 
     users = request.users if request.users is not None else users_with_likes(store)
     items = request.items if request.items is not None else items_with_video(store)
     plan = Plan([], len(users) * len(items), 0)
+    known = existing_users(store, users)
+    plan.skipped["unknown user"] += (len(users) - len(known)) * len(items)
+    users = [u for u in users if u in known]
     usable = _usable_items(store, request, items, len(users), plan)
     ids = {(u, i): batch_generation_id(request.task, u, i, request.options)
            for u in users for i in usable}

@@ -242,6 +242,11 @@ def existing_generations(store: Store, generation_ids: Iterable[str]) -> set[str
                                          generation_ids)}
 
 
+def existing_users(store: Store, user_ids: Iterable[str]) -> set[str]:
+    """Those of the ids that are users."""
+    return {r[0] for r in _rows_for_ids(store, "SELECT id FROM users WHERE id IN ({})", user_ids)}
+
+
 def item_statuses(store: Store, item_ids: Iterable[str]) -> dict[str, str]:
     """item id -> status, for those of the ids that are items."""
     return {r[0]: r[1] for r in _rows_for_ids(store, "SELECT id, status FROM items WHERE id IN ({})",
