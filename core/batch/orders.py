@@ -108,8 +108,9 @@ def prepare(store: Store, request: BatchRequest) -> Plan:
     items = request.items if request.items is not None else items_with_video(store)
     plan = Plan([], len(users) * len(items), 0)
     known = existing_users(store, users)
-    plan.skipped["unknown user"] += (len(users) - len(known)) * len(items)
-    users = [u for u in users if u in known]
+    if len(known) < len(users):
+        plan.skipped["unknown user"] += (len(users) - len(known)) * len(items)
+        users = [u for u in users if u in known]
     usable = _usable_items(store, request, items, len(users), plan)
     ids = {(u, i): batch_generation_id(request.task, u, i, request.options)
            for u in users for i in usable}
