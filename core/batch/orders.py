@@ -127,7 +127,8 @@ def prepare(store: Store, request: BatchRequest) -> Plan:
         try:
             plan.orders += prepare_user(store, request, user_id, usable, item_ids, ids, context)
         except InputError as exc:          # this user cannot be served: say why, go on
-            plan.skipped[str(exc)] += len(item_ids)
+            # one entry per reason, not per user ("the user has no liked items ...")
+            plan.skipped[str(exc).replace(f"user {user_id!r}", "the user")] += len(item_ids)
     return plan
 
 
