@@ -157,9 +157,9 @@ def _usable_items(store: Store, request: BatchRequest, items: list[str], n_users
 
 
 def _out(store: Store, generation_id: str, suffix: str) -> str:
-    from core.paths import media_dir
+    from core.editor.generations import generation_path
 
-    return str(media_dir(store.path) / "generations" / f"{generation_id}{suffix}")
+    return str(generation_path(store, generation_id, suffix))
 
 
 def _personal(store, request, user_id, paths, item_ids, ids, _context) -> list[Order]:

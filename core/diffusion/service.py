@@ -9,9 +9,8 @@ import numpy as np
 
 from core.diffusion.conditioning import Condition
 from core.diffusion.domain import check_corpus, check_embeddings, check_item
-from core.editor.generations import new_generation_id
+from core.editor.generations import generation_path, new_generation_id
 from core.errors import InputError
-from core.paths import media_dir
 from core.progress import Progress
 from core.store import Store
 
@@ -106,8 +105,9 @@ def generate_revision(store: Store, user_id: str, item_id: str, signal: str = "U
     item = require_frames(store, item_id, "revision")
     model = model_for(store, "video", checkpoint)
     cond = user_condition(store, model, user_id, signal, instruction)
-    options = sampling_options(strength if strength is not None else video.DEFAULT_STRENGTH, sampler, steps,
-                       guidance if guidance is not None else video.DEFAULT_GUIDANCE, seed)
+    options = sampling_options(strength if strength is not None else video.DEFAULT_STRENGTH,
+                               sampler, steps,
+                               guidance if guidance is not None else video.DEFAULT_GUIDANCE, seed)
     generation_id = generation_id or new_generation_id()
     out = generation_path(store, generation_id, ".mp4")
     made, frames = revise_file(model, item["path"], cond, options, out, max_seconds, progress,
@@ -158,7 +158,7 @@ def generate_creation(store: Store, user_id: str | None, instruction: str,
     model = model_for(store, "video", checkpoint)
     cond = user_condition(store, model, user_id, signal if user_id else "none", instruction)
     options = sampling_options(1.0, sampler, steps,
-                       guidance if guidance is not None else video.DEFAULT_GUIDANCE, seed)
+                               guidance if guidance is not None else video.DEFAULT_GUIDANCE, seed)
     domain = check_corpus(store, model)
     created = video.run_blocks(model, n_frames, [cond], None, sampler=options["sampler"],
                                steps=options["steps"], guidance=options["guidance"], seed=seed,
@@ -177,7 +177,7 @@ def generate_thumbnail_image(store: Store, user_id: str, item_id: str,
                              checkpoint: str | None = None, progress: Progress | None = None) -> dict:
     from core.diffusion import thumbnail
     from core.diffusion.models import liked_thumbnails
-    from core.editor.generations import new_generation_id, record_generation
+    from core.editor.generations import record_generation
     from core.media.thumbnail import save_image
     from core.store.corpus import require_frames
     from core.store.embeddings import load_frame_index
@@ -190,7 +190,7 @@ def generate_thumbnail_image(store: Store, user_id: str, item_id: str,
     if liked is None:
         raise InputError(f"user {user_id!r} has no liked thumbnails to condition on")
     options = sampling_options(1.0, sampler, steps,
-                       guidance if guidance is not None else thumbnail.DEFAULT_GUIDANCE, seed)
+                               guidance if guidance is not None else thumbnail.DEFAULT_GUIDANCE, seed)
     image = thumbnail.generate_thumbnails(model, [index.frames[0, :index.counts[0]]], [liked],
                                           options["sampler"], options["steps"],
                                           options["guidance"], seed, progress)[0]
@@ -210,7 +210,7 @@ def generate_thumbnail_image(store: Store, user_id: str, item_id: str,
 
 
 def sampling_options(strength: float, sampler: str | None, steps: int | None, guidance: float,
-             seed: int) -> dict:
+                     seed: int) -> dict:
     from core.diffusion.sampling import DEFAULT_SAMPLER, DEFAULT_STEPS, SAMPLERS
 
     sampler = sampler or DEFAULT_SAMPLER
@@ -226,10 +226,6 @@ def provenance_models(model) -> list[dict]:
     return [{"role": f"{model.kind}-diffusion", "id": model.model_id, "spec": str(model.path),
              "sha256": model.sha256},
             {"role": "encoder", "id": model.config["encoder"], "spec": model.config["encoder"]}]
-
-
-def generation_path(store: Store, generation_id: str, suffix: str) -> Path:
-    return media_dir(store.path) / "generations" / f"{generation_id}{suffix}"
 
 
 def write_generated_video(out: Path, frames: np.ndarray, fps: float, info=None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from core import __version__
@@ -12,6 +13,13 @@ from core.store import Store
 
 def new_generation_id() -> str:
     return "gen-" + uuid.uuid4().hex[:16]
+
+
+def generation_path(store: Store, generation_id: str, suffix: str) -> Path:
+    """Where a generation's output file goes: the corpus's media folder, generations/."""
+    from core.paths import media_dir
+
+    return media_dir(store.path) / "generations" / f"{generation_id}{suffix}"
 
 
 def record_generation(store: Store, task: str, user_id: str | None, item_id: str | None,

@@ -4,14 +4,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
-from core.editor.generations import new_generation_id, record_generation
+from core.editor.generations import generation_path, new_generation_id, record_generation
 from core.editor.history import history_vector
 from core.editor.outputs import cut_clip, write_frame_png
 from core.editor.personalize import (DEFAULT_CLIP_LEN, clips_from_scan, select_clips,
                                      select_thumbnails, thumbnails_from_scan)
 from core.encoders.encoder import BUNDLED_DIR, BUNDLED_NAME, file_sha256
 from core.errors import InputError
-from core.paths import media_dir
 from core.progress import Progress
 from core.store import Store
 from core.store.corpus import first_caption, require_frames
@@ -111,8 +110,8 @@ def generate_personalized(store: Store, user_id: str, item_id: str, task: str,
     progress.check_cancelled()
     progress.update(1, 2, "writing the output")
     generation_id = new_generation_id()
-    output = write_personal_output(task, item["path"], choice, media_dir(store.path) /
-                                   "generations" / f"{generation_id}{OUTPUT_SUFFIX[task]}")
+    output = write_personal_output(task, item["path"], choice,
+                                   generation_path(store, generation_id, OUTPUT_SUFFIX[task]))
     params = personal_params(choice)
     with store.transaction():
         record_generation(store, task, user_id, item_id, params, {"cosine": choice["score"]},
@@ -137,7 +136,7 @@ def generate_styled(store: Store, user_id: str | None, item_id: str, style: str,
     if caption is None:
         caption = first_caption(store, item_id)
     generation_id = new_generation_id()
-    out = media_dir(store.path) / "generations" / f"{generation_id}.mp4"
+    out = generation_path(store, generation_id, ".mp4")
     result = restyle_video(item["path"], out, style, caption, label, progress=progress,
                            prompt=prompt, diffusion_weights=diffusion_weights,
                            diffusion_options=diffusion_options)
