@@ -30,6 +30,9 @@ SETTINGS: tuple[Setting, ...] = (
       "0: every core"),
     S("models/encoder", "Encoder", "bundled", "generec index --model SPEC", "",
       "bundled, an open_clip name, or a path to local weights"),
+    S("models/pipelines_folder", "Pipelines folder", "", "generec generate --pipeline DIR",
+      "GENEREC_PIPELINES", "pretrained diffusers pipelines for revise and create, beside "
+      "<data folder>/models/pipelines"),
     S("tasks/clip_len", "Clip length (frames)", 8, "generec personalize --clip-len", ""),
     S("tasks/strength", "Revision strength", 0.6, "generec generate --strength", ""),
     S("tasks/steps", "Sampler steps", 25, "generec generate --steps", ""),

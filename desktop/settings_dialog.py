@@ -18,7 +18,8 @@ def _placeholders() -> dict[str, str]:
     from core.paths import data_home
 
     return {"review/reviewer": f"default: {operator_name(None)}",
-            "general/data_folder": f"default: {data_home()}"}
+            "general/data_folder": f"default: {data_home()}",
+            "models/pipelines_folder": f"optional; always searched: {data_home() / 'models' / 'pipelines'}"}
 
 
 def _tooltip(key: str) -> str:
@@ -115,12 +116,64 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.models, 1)
         layout.addWidget(self.models_status)
         layout.addWidget(self.verify_button)
+        layout.addWidget(self._pipelines_box())
         return page
+
+    def _pipelines_box(self) -> QWidget:
+        """Pretrained pipeline folders (generate --pipeline): found in the models folder, the
+        GENEREC_PIPELINES folders and the folder set here; reading their model_index.json files
+        is quick, so this runs on the GUI thread."""
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        form = QFormLayout()
+        form.addRow(BY_KEY["models/pipelines_folder"].label,
+                    self._field("models/pipelines_folder"))
+        layout.addLayout(form)
+        self.pipelines = QTableWidget(0, 4)
+        self.pipelines.setHorizontalHeaderLabels(("Pipeline", "Class", "Does", "State"))
+        self.pipelines.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.pipelines.verticalHeader().hide()
+        header = self.pipelines.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.pipelines_status = QLabel()
+        self.pipelines_status.setWordWrap(True)
+        refresh = QPushButton("Look for pipelines")
+        refresh.clicked.connect(self.refresh_pipelines)
+        self.fields["models/pipelines_folder"].editingFinished.connect(self.refresh_pipelines)
+        layout.addWidget(self.pipelines, 1)
+        layout.addWidget(self.pipelines_status)
+        layout.addWidget(refresh)
+        return box
+
+    def refresh_pipelines(self) -> None:
+        from pathlib import Path
+
+        from core.diffusion.pipelines import discover_pipelines, pipeline_folders
+
+        extra = self.fields["models/pipelines_folder"].text().strip()
+        folders = pipeline_folders([extra] if extra else [])
+        found = discover_pipelines(folders)
+        self.pipelines.setRowCount(len(found))
+        for r, p in enumerate(found):
+            cells = (Path(p.path).name, p.class_name, p.summary, p.error or "ready")
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(p.path if c == 0 else text)
+                self.pipelines.setItem(r, c, item)
+        ready = sum(1 for p in found if not p.error)
+        self.pipelines_status.setText(
+            f"{ready} of {len(found)} pipelines ready in "
+            + "; ".join(str(f) for f in folders)
+            + ". Local files only, safetensors only; an ip_adapter/ subfolder makes the user's "
+              "liked thumbnails the image prompt.")
 
     # -- values ----------------------------------------------------------------------------
     def load(self) -> None:
         for key in self.fields:
             self._set(key, app_settings.value(key))
+        self.refresh_pipelines()
 
     def reset_fields(self) -> None:
         for s in SETTINGS:

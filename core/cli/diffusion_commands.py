@@ -61,6 +61,16 @@ def add_diffusion_arguments(p: argparse.ArgumentParser) -> None:
                    help="revise only the first seconds of the item (default: all of it)")
     p.add_argument("--checkpoint", default=None,
                    help="diffusion model safetensors (default: the corpus's own, else bundled)")
+    p.add_argument("--pipeline", default=None, metavar="DIR",
+                   help="revise/create with a pretrained diffusers pipeline folder instead of "
+                        "the bundled model (local files, safetensors only; an ip_adapter/ "
+                        "subfolder makes the user's liked thumbnails its image prompt)")
+    p.add_argument("--smoothing", type=float, default=None,
+                   help="temporal smoothing of a --pipeline revision in [0, 1) (default: 0.75, "
+                        "as the style presets; 0: none)")
+    p.add_argument("--motion", default="zoom", choices=("zoom", "pan"),
+                   help="camera move over the image of a --pipeline creation with a "
+                        "text-to-image pipeline (default: zoom)")
 
 
 def diffusion_job_params(args) -> dict:
@@ -68,6 +78,8 @@ def diffusion_job_params(args) -> dict:
     common = {"user_id": args.user, "sampler": args.sampler, "steps": args.steps,
               "guidance": args.guidance, "seed": args.seed, "checkpoint": args.checkpoint,
               "spec": args.model}
+    if args.task in ("revise", "create") and args.pipeline:
+        return pipeline_job_params(args, common)
     if args.task == "revise":
         return {**common, "item_id": args.item, "signal": args.signal,
                 "instruction": args.instruction, "strength": args.strength,
@@ -76,3 +88,18 @@ def diffusion_job_params(args) -> dict:
         return {**common, "instruction": args.instruction, "signal": args.signal,
                 "n_frames": args.frames}
     return {**common, "item_id": args.item}
+
+
+def pipeline_job_params(args, common: dict) -> dict:
+    """`generate --task revise|create --pipeline DIR`: the folder as an absolute path (a retry
+    from another directory finds it), no bundled checkpoint."""
+    from core.diffusion.pipelines import validate
+
+    folder = str(Path(args.pipeline).expanduser().resolve())
+    validate(folder)                    # before a job is recorded: name the missing file
+    common = {**{k: v for k, v in common.items() if k != "checkpoint"}, "pipeline": folder,
+              "instruction": args.instruction, "signal": args.signal}
+    if args.task == "revise":
+        return {**common, "item_id": args.item, "strength": args.strength,
+                "max_seconds": args.max_seconds, "smoothing": args.smoothing}
+    return {**common, "n_frames": args.frames, "motion": args.motion}

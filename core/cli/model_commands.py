@@ -155,8 +155,8 @@ def cmd_generate(args) -> int:
     if args.task not in ("create",) and not args.item:
         raise InputError(f"--task {args.task} needs --item")
     kind, params = generation_job(args)
-    if kind in ("revise", "create", "thumbnail-gen"):
-        _warn_out_of_domain(args, kind)
+    if kind in ("revise", "create", "thumbnail-gen") and not params.get("pipeline"):
+        _warn_out_of_domain(args, kind)     # the bundled model's training corpus
     result = run_as_job(args, kind, params)
     if args.json:
         print(json.dumps(result, indent=1))

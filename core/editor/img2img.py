@@ -1,13 +1,14 @@
-"""Optional style transfer through a local Stable Diffusion img2img pipeline (diffusers).
+"""Optional style transfer through a local Stable Diffusion img2img pipeline (diffusers), and
+the frame step that the pipeline revision (core/diffusion/pipeline_tasks.py) shares with it.
 
 Only local files are used: point `GENEREC_SD_WEIGHTS` (or the `weights` argument) at a folder
-saved by `save_pretrained`. Every frame is denoised from the same seed, so a still source stays
-still; strength sets how far the output may move from the source.
+saved by `save_pretrained` (core/diffusion/pipelines.py loads it: local files, safetensors).
+Every frame is denoised from the same seed, so every frame starts from the same latent noise and
+a still source stays still; strength sets how far the output may move from the source.
 """
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from pathlib import Path
 
 import cv2
@@ -32,15 +33,39 @@ def weights_folder(weights: str | os.PathLike | None = None) -> Path:
     return folder
 
 
-@lru_cache(maxsize=1)
-def _pipeline(folder: str):
+def img2img_frame(pipe, rgb: np.ndarray, prompt: str, strength: float, steps: int,
+                  guidance: float, seed: int, image_embeds=None) -> np.ndarray:
+    """One frame through an img2img pipeline at a size the VAE takes (multiples of 8), back at
+    the frame's size. The generator is seeded afresh per frame, so every frame of a video starts
+    from the same latent noise. `image_embeds` (1 x D), where the pipeline has an IP-Adapter, is
+    its image prompt; without one its image prompt is switched off (scale 0)."""
     import torch
-    from diffusers import StableDiffusionImg2ImgPipeline
+    from PIL import Image
 
-    pipe = StableDiffusionImg2ImgPipeline.from_pretrained(
-        folder, local_files_only=True, safety_checker=None, requires_safety_checker=False)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe.to("cuda" if torch.cuda.is_available() else "cpu")
+    h, w = rgb.shape[:2]
+    size = (max(8, w // 8 * 8), max(8, h // 8 * 8))     # the VAE works in multiples of 8
+    image = Image.fromarray(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA))
+    out = pipe(prompt=prompt, image=image, strength=strength, num_inference_steps=steps,
+               guidance_scale=guidance, generator=torch.Generator().manual_seed(seed),
+               output_type="np", **ip_adapter_arguments(pipe, image_embeds, guidance)).images[0]
+    return cv2.resize((out * 255).clip(0, 255).astype(np.uint8), (w, h),
+                      interpolation=cv2.INTER_CUBIC)
+
+
+def ip_adapter_arguments(pipe, image_embeds, guidance: float) -> dict:
+    """The pipeline call's image prompt where an IP-Adapter is loaded: `image_embeds` (1 x D),
+    or none (a zero embedding at scale 0, which the adapter's UNet still needs)."""
+    if getattr(pipe.unet, "encoder_hid_proj", None) is None:
+        return {}
+    import torch
+
+    dim = pipe.image_encoder.config.projection_dim
+    embeds = (torch.zeros(1, 1, dim) if image_embeds is None
+              else torch.as_tensor(image_embeds, dtype=torch.float32).reshape(1, 1, dim))
+    if guidance > 1:        # classifier-free guidance: the unconditional half first
+        embeds = torch.cat([torch.zeros_like(embeds), embeds])
+    pipe.set_ip_adapter_scale(0.0 if image_embeds is None else 1.0)
+    return {"ip_adapter_image_embeds": [embeds.to(pipe.device, pipe.unet.dtype)]}
 
 
 class DiffusionStyle:
@@ -54,15 +79,9 @@ class DiffusionStyle:
         self.guidance, self.seed = guidance, seed
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        import torch
-        from PIL import Image
+        from core.diffusion.pipelines import IMG2IMG, load_pipeline, use_sampler
 
-        pipe = _pipeline(self.folder)
-        h, w = rgb.shape[:2]
-        size = (max(8, w // 8 * 8), max(8, h // 8 * 8))     # the VAE works in multiples of 8
-        image = Image.fromarray(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA))
-        out = pipe(prompt=self.prompt, image=image, strength=self.strength,
-                   num_inference_steps=self.steps, guidance_scale=self.guidance,
-                   generator=torch.Generator().manual_seed(self.seed), output_type="np").images[0]
-        return cv2.resize((out * 255).clip(0, 255).astype(np.uint8), (w, h),
-                          interpolation=cv2.INTER_CUBIC)
+        pipe = load_pipeline(self.folder, IMG2IMG)
+        use_sampler(pipe, None)
+        return img2img_frame(pipe, rgb, self.prompt, self.strength, self.steps, self.guidance,
+                             self.seed)

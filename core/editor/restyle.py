@@ -17,6 +17,7 @@ from core.media.write import carry_audio
 from core.progress import Progress
 
 MAX_SIDE = 720
+DEFAULT_SMOOTHING = 0.75      # TemporalSmoother's blend weight where the source is still
 
 
 @dataclass
@@ -51,34 +52,53 @@ def restyle_video(source: str | os.PathLike, out: str | os.PathLike, style: str,
                   diffusion_weights: str | None = None,
                   diffusion_options: dict | None = None) -> RestyleResult:
     apply = style_filter(style, prompt, diffusion_weights, diffusion_options)
-    progress = progress or Progress()
     info = probe(source)
     width, height = working_size(info.width, info.height, max_side)
-    width, height = width - width % 2, height - height % 2     # H.264 needs even sides
-    smoother = TemporalSmoother()
     label_text = PRESETS[style].label if style in PRESETS else "Diffusion"
+
+    def decorate(styled: np.ndarray) -> np.ndarray:
+        styled = burn_caption(styled.copy(), caption)
+        return ai_label(styled) if label else styled
+
+    return filter_video(source, out, apply, (width, height), info, label_text, progress,
+                        decorate=decorate)
+
+
+def filter_video(source: str | os.PathLike, out: str | os.PathLike, apply,
+                 size: tuple[int, int], info, label_text: str, progress: Progress | None = None,
+                 decorate=None, max_seconds: float | None = None,
+                 smoothing: float = DEFAULT_SMOOTHING) -> RestyleResult:
+    """Run a frame filter over a video (or its first `max_seconds`) at `size` (even sides),
+    with motion-aware temporal smoothing (`smoothing` 0 turns it off), at the source's frame
+    rate, with its audio; measures flicker against the source's."""
+    progress = progress or Progress()
+    width, height = size[0] - size[0] % 2, size[1] - size[1] % 2     # H.264 needs even sides
+    smoother = TemporalSmoother(strength=smoothing)
     sources, outputs = [], []
+    total = info.frames if max_seconds is None else min(info.frames, int(max_seconds * info.fps) + 1)
 
     def frames():
-        for done, frame in enumerate(iter_frames(source, max_side, info)):
+        for done, frame in enumerate(iter_frames(source, max(width, height), info)):
+            if max_seconds is not None and frame.t_s >= max_seconds:
+                break
             progress.check_cancelled()
             image = frame.image
             if image.shape[:2] != (height, width):
                 image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
             styled = smoother(image, apply(image))
-            styled = burn_caption(styled.copy(), caption)
-            if label:
-                styled = ai_label(styled)
+            if decorate is not None:
+                styled = decorate(styled)
             sources.append(_small(image))
             outputs.append(_small(styled))
-            progress.update(done + 1, info.frames, f"{label_text}: frame {done + 1}")
+            progress.update(done + 1, total, f"{label_text}: frame {done + 1}")
             yield styled
 
     out = Path(out)
     silent = out.with_name(f".{out.stem}.video{out.suffix}")
     write_video(silent, frames(), info.fps)
     try:
-        carry_audio(source, silent, out, info.has_audio)
+        carry_audio(source, silent, out, info.has_audio,
+                    round(len(outputs) / info.fps, 3) if max_seconds is not None else None)
     finally:
         silent.unlink(missing_ok=True)
     return RestyleResult(str(out), len(outputs), info.fps, round(flicker(outputs), 3),

@@ -108,11 +108,14 @@ def _block_previews(progress: Progress):
     return on_block
 
 
-def _diffusion(function_name: str, item_needed: bool, per_block: bool) -> JobFunction:
+def _diffusion(function_name: str, item_needed: bool, per_block: bool,
+               pipeline_function: str | None = None) -> JobFunction:
     """A job kind for one of the diffusion tasks: every parameter travels in the job (so a
-    retry reproduces it) except `spec`, the encoder used to index what the task needs."""
+    retry reproduces it) except `spec`, the encoder used to index what the task needs. With a
+    `pipeline` parameter (a pretrained pipeline folder) the task runs `pipeline_function` of
+    core.diffusion.pipeline_tasks instead of the bundled model, in the same job kind."""
     def run(store: Store, params: dict, progress: Progress):
-        from core.diffusion import service
+        from core.diffusion import pipeline_tasks, service
 
         params = dict(params)
         spec = params.pop("spec", None)
@@ -120,6 +123,10 @@ def _diffusion(function_name: str, item_needed: bool, per_block: bool) -> JobFun
         _index_needed(store, spec, params.get("user_id"),
                       [params["item_id"]] if item_needed else [], progress)
         extra = {"on_block": _block_previews(progress)} if per_block else {}
+        if pipeline_function and params.get("pipeline"):
+            return getattr(pipeline_tasks, pipeline_function)(store, progress=progress,
+                                                              encoder=spec, **extra, **params)
+        params.pop("pipeline", None)
         return getattr(service, function_name)(store, progress=progress, **extra, **params)
     return run
 
@@ -170,8 +177,10 @@ GENERATION_KINDS: dict[str, JobFunction] = {
     "generate": _generate,
     "preview": _preview,
     "style": _style,
-    "revise": _diffusion("generate_revision", item_needed=False, per_block=True),
-    "create": _diffusion("generate_creation", item_needed=False, per_block=True),
+    "revise": _diffusion("generate_revision", item_needed=False, per_block=True,
+                         pipeline_function="generate_pipeline_revision"),
+    "create": _diffusion("generate_creation", item_needed=False, per_block=True,
+                         pipeline_function="generate_pipeline_creation"),
     "thumbnail-gen": _diffusion("generate_thumbnail_image", item_needed=True, per_block=False),
 }
 
