@@ -49,16 +49,36 @@ def tiny_components(seed: int = 0) -> dict:
 
 def tiny_pipeline_folder(dest: Path, kind: str = "img2img", ip_adapter: bool = False,
                          seed: int = 0) -> Path:
-    """Write a tiny pipeline folder (`kind`: img2img or text2img) with safetensors weights."""
+    """Write a tiny pipeline folder (`kind`: img2img, text2img or text2video) with safetensors
+    weights."""
     from diffusers import StableDiffusionImg2ImgPipeline, StableDiffusionPipeline
 
     dest = Path(dest)
+    if kind == "text2video":
+        return _tiny_text2video(dest, seed)
     cls = StableDiffusionImg2ImgPipeline if kind == "img2img" else StableDiffusionPipeline
     pipe = cls(**tiny_components(seed), tokenizer=tiny_tokenizer(), safety_checker=None,
                feature_extractor=None, image_encoder=None, requires_safety_checker=False)
     pipe.save_pretrained(dest, safe_serialization=True)
     if ip_adapter:
         write_ip_adapter(dest / "ip_adapter", pipe.unet, seed)
+    return dest
+
+
+def _tiny_text2video(dest: Path, seed: int) -> Path:
+    """A TextToVideoSDPipeline (ModelScope's layout): the image components with a 3D UNet."""
+    import torch
+    from diffusers import TextToVideoSDPipeline, UNet3DConditionModel
+
+    parts = tiny_components(seed)
+    torch.manual_seed(seed + 2)
+    parts["unet"] = UNet3DConditionModel(
+        sample_size=32, in_channels=4, out_channels=4, layers_per_block=1,
+        block_out_channels=(32, 64), down_block_types=("CrossAttnDownBlock3D", "DownBlock3D"),
+        up_block_types=("UpBlock3D", "CrossAttnUpBlock3D"), cross_attention_dim=CROSS_DIM,
+        attention_head_dim=8, norm_num_groups=32)
+    TextToVideoSDPipeline(**parts, tokenizer=tiny_tokenizer()).save_pretrained(
+        dest, safe_serialization=True)
     return dest
 
 

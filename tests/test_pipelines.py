@@ -258,3 +258,40 @@ def test_settings_list_the_pipelines(qtbot, img2img_dir, tmp_path, monkeypatch):
     assert rows["tiny"][1] == "StableDiffusionImg2ImgPipeline"
     assert rows["tiny"][2] == "img2img, text2img + IP-Adapter" and rows["tiny"][3] == "ready"
     assert "unet: missing" in rows["broken"][3]
+
+
+def test_cancelling_stops_inside_a_frame(corpus, img2img_dir):
+    from core.diffusion.pipeline_tasks import generate_pipeline_revision
+    from core.errors import Cancelled
+    from core.progress import Progress
+
+    class CancelAtThirdCheck(Progress):
+        calls = 0
+
+        def check_cancelled(self):
+            self.calls += 1
+            if self.calls == 3:
+                self.cancel()
+            super().check_cancelled()
+
+    progress = CancelAtThirdCheck()
+    with open_store(corpus) as store, pytest.raises(Cancelled):
+        generate_pipeline_revision(store, USER, "b", str(img2img_dir), signal="none", steps=8,
+                                   strength=0.5, max_seconds=SECONDS, progress=progress)
+    assert progress.calls == 3     # the frame loop's check, then the first two denoising steps
+
+
+def test_creation_with_a_text_to_video_pipeline(corpus, tmp_path):
+    from core.diffusion.pipeline_tasks import generate_pipeline_creation
+    from core.diffusion.pipelines import describe
+    from pipeline_fixtures import tiny_pipeline_folder
+
+    folder = tiny_pipeline_folder(tmp_path / "tiny-t2v", "text2video")
+    assert describe(folder).kinds == ["text2video"] and not describe(folder).error
+    with open_store(corpus) as store:
+        made = generate_pipeline_creation(store, USER, "a sunny beach", str(folder), n_frames=8,
+                                          steps=2, seed=1)
+    out = probe(made["output_path"])
+    assert (out.frames, out.fps, out.width, out.height) == (8, 16, 256, 256)
+    assert made["pipeline_class"] == "TextToVideoSDPipeline"
+    assert made["motion"] == "8 frames from the text-to-video pipeline"

@@ -74,7 +74,7 @@ def generate_pipeline_revision(store: Store, user_id: str, item_id: str, pipelin
     def frame(rgb: np.ndarray) -> np.ndarray:
         nonlocal done
         out = img2img_frame(pipe, rgb, prompt, strength, options["steps"], options["guidance"],
-                            seed, embeds)
+                            seed, embeds, progress.check_cancelled)
         done += 1
         if on_block is not None and done % PREVIEW_EVERY == 1:
             on_block(done, info.frames, out[None])
@@ -103,6 +103,7 @@ def generate_pipeline_creation(store: Store, user_id: str | None, instruction: s
                                on_block=None) -> dict:
     """A new clip from the instruction and the user's liked titles; see the module's docstring."""
     from core.diffusion.service import CREATED_FPS, OUTPUT_SHORT_SIDE, write_generated_video
+    from core.editor.img2img import at_each_step
 
     progress = progress or Progress()
     if n_frames < 1:
@@ -122,7 +123,8 @@ def generate_pipeline_creation(store: Store, user_id: str | None, instruction: s
     side = OUTPUT_SHORT_SIDE
     call = {"prompt": prompt, "num_inference_steps": options["steps"],
             "guidance_scale": options["guidance"], "height": side, "width": side,
-            "generator": _generator(seed), "output_type": "np"}
+            "generator": _generator(seed), "output_type": "np",
+            **at_each_step(pipe, progress.check_cancelled)}
     if kind == TEXT2VIDEO:
         frames = _uint8(np.asarray(pipe(num_frames=n_frames, **call).frames[0]))
         how = f"{len(frames)} frames from the text-to-video pipeline"

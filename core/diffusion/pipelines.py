@@ -228,7 +228,9 @@ def _loaded(folder: str, kind: str, mtime_ns: int):
 
     cls = {IMG2IMG: AutoPipelineForImage2Image, TEXT2IMG: AutoPipelineForText2Image}.get(
         kind, DiffusionPipeline)
-    options = {"local_files_only": True, "use_safetensors": True}
+    cuda = torch.cuda.is_available()
+    options = {"local_files_only": True, "use_safetensors": True,
+               **({"torch_dtype": torch.float16} if cuda else {})}    # CPUs run float32
     index = json.loads((Path(folder) / "model_index.json").read_text())
     if "safety_checker" in index:     # the fidelity checks screen every output instead
         options.update(safety_checker=None, requires_safety_checker=False)
@@ -243,7 +245,7 @@ def _loaded(folder: str, kind: str, mtime_ns: int):
         raise InputError(f"{folder}: cannot load the pipeline from local files ({exc})") from exc
     pipe.set_progress_bar_config(disable=True)
     pipe.generec_scheduler = pipe.scheduler       # what use_sampler(pipe, None) restores
-    return pipe.to("cuda" if torch.cuda.is_available() else "cpu")
+    return pipe.to("cuda" if cuda else "cpu")
 
 
 SCHEDULERS = {"ddim": "DDIMScheduler", "dpm": "DPMSolverMultistepScheduler",

@@ -34,11 +34,12 @@ def weights_folder(weights: str | os.PathLike | None = None) -> Path:
 
 
 def img2img_frame(pipe, rgb: np.ndarray, prompt: str, strength: float, steps: int,
-                  guidance: float, seed: int, image_embeds=None) -> np.ndarray:
+                  guidance: float, seed: int, image_embeds=None, check=None) -> np.ndarray:
     """One frame through an img2img pipeline at a size the VAE takes (multiples of 8), back at
     the frame's size. The generator is seeded afresh per frame, so every frame of a video starts
     from the same latent noise. `image_embeds` (1 x D), where the pipeline has an IP-Adapter, is
-    its image prompt; without one its image prompt is switched off (scale 0)."""
+    its image prompt; without one its image prompt is switched off (scale 0). `check` runs at
+    every denoising step (a job's check_cancelled: a real pipeline's frame takes seconds)."""
     import torch
     from PIL import Image
 
@@ -47,9 +48,28 @@ def img2img_frame(pipe, rgb: np.ndarray, prompt: str, strength: float, steps: in
     image = Image.fromarray(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA))
     out = pipe(prompt=prompt, image=image, strength=strength, num_inference_steps=steps,
                guidance_scale=guidance, generator=torch.Generator().manual_seed(seed),
-               output_type="np", **ip_adapter_arguments(pipe, image_embeds, guidance)).images[0]
+               output_type="np", **ip_adapter_arguments(pipe, image_embeds, guidance),
+               **at_each_step(pipe, check)).images[0]
     return cv2.resize((out * 255).clip(0, 255).astype(np.uint8), (w, h),
                       interpolation=cv2.INTER_CUBIC)
+
+
+def at_each_step(pipe, check) -> dict:
+    """The pipeline call's arguments that run `check()` after every denoising step (older
+    pipelines, such as the text-to-video one, take the legacy `callback`)."""
+    import inspect
+
+    if check is None:
+        return {}
+    accepted = inspect.signature(pipe.__call__).parameters
+    if "callback_on_step_end" in accepted:
+        def on_step_end(pipe, step, timestep, tensors):
+            check()
+            return tensors
+        return {"callback_on_step_end": on_step_end}
+    if "callback" in accepted:
+        return {"callback": lambda step, timestep, latents: check(), "callback_steps": 1}
+    return {}
 
 
 def ip_adapter_arguments(pipe, image_embeds, guidance: float) -> dict:
