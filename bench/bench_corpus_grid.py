@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from core.media import save_image  # noqa: E402
+from core.corpus.browser import ItemColumns  # noqa: E402
 from desktop.corpus_dock import CorpusDock  # noqa: E402
 
 TARGET_MS = 50
@@ -42,7 +43,7 @@ def main() -> int:
     dock.resize(900, 800)
     dock.show()
     start = time.perf_counter()
-    dock.set_items(items)
+    dock.set_columns(ItemColumns.from_items(items))
     app.processEvents()
     load_ms = (time.perf_counter() - start) * 1000
     bar = dock.view.verticalScrollBar()
@@ -60,7 +61,7 @@ def main() -> int:
     result = {"items": args.items, "load_ms": round(load_ms, 1),
               "repaint_max_ms": round(max(repaint), 1),
               "repaint_median_ms": round(float(np.median(repaint)), 1),
-              "filter_ms": round(filter_ms, 1), "shown_after_filter": dock.proxy.rowCount(),
+              "filter_ms": round(filter_ms, 1), "shown_after_filter": dock.model.rowCount(),
               "target_ms": TARGET_MS}
     print(json.dumps(result))
     dock.model.wait_for_thumbnails()

@@ -1,65 +1,53 @@
 """The Corpus dock: the virtualised grid with a text filter, filters for source, status and
-licence, and a sort by the selected user's predicted preference."""
+licence, and a sort by the selected user's predicted preference.
+
+Which rows show, in which order, is core.corpus.browser.visible_rows over the corpus's
+columns: inline for a small corpus, in a worker thread for a large one, where only the newest
+answer is shown (typing "abc" quickly asks three times)."""
 from __future__ import annotations
 
-from PySide6.QtCore import QSortFilterProxyModel, Signal
+from dataclasses import replace
+
+import numpy as np
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLineEdit, QVBoxLayout, QWidget
 
+from core.corpus.browser import ANY, ItemColumns, ItemQuery, visible_rows
 from desktop.corpus_model import CorpusModel, ItemIdRole
 from desktop.corpus_view import CorpusView
+from desktop.workers import JobRunner, JobWorker
 
-ANY = "any"
+# Up to this many items the rows are chosen on the GUI thread: it takes under 5 ms, and the
+# grid then never shows a stale filter. Larger corpora choose them in a worker.
+INLINE_ITEMS = 20_000
 
 
-class CorpusFilter(QSortFilterProxyModel):
-    """Filters on fields of the item dicts; sorts by title or by a score per item id."""
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.text = ""
-        self.fields: dict[str, str] = {}
-        self.scores: dict[str, float] | None = None
-
-    def set_filter(self, text: str | None = None, **fields: str) -> None:
-        modern = hasattr(self, "beginFilterChange")   # Qt 6.9 replaced invalidateFilter()
-        if modern:
-            self.beginFilterChange()
-        if text is not None:
-            self.text = text.lower()
-        self.fields.update(fields)
-        if modern:
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:
-            self.invalidateFilter()
-
-    def filterAcceptsRow(self, row: int, parent) -> bool:  # noqa: N802 - Qt API
-        item = self.sourceModel().item_at(row)
-        if self.text and self.text not in (item["title"] + " " + item["id"]).lower():
-            return False
-        return all(value == ANY or str(item.get(key)) == value for key, value in self.fields.items())
-
-    def lessThan(self, left, right) -> bool:  # noqa: N802 - Qt API
-        a, b = self.sourceModel().item_at(left.row()), self.sourceModel().item_at(right.row())
-        if self.scores is not None:
-            # highest predicted preference first; unscored items last
-            return self.scores.get(a["id"], -2.0) > self.scores.get(b["id"], -2.0)
-        return a["title"].lower() < b["title"].lower()
+def choose_rows(asked: int, columns: ItemColumns, query: ItemQuery,
+                scores: dict[str, float] | None, aligned: np.ndarray | None) -> tuple:
+    """The rows `query` shows (and the scores aligned with `columns`, computed once per pair
+    of columns and scores); `asked` tells the answer to the newest question from older ones."""
+    if query.by_preference and scores is not None and aligned is None:
+        aligned = columns.scores(scores)
+    return asked, columns, scores, visible_rows(columns, query, aligned), aligned
 
 
 class CorpusDock(QWidget):
     item_selected = Signal(str)
+    rows_shown = Signal(int)      # the grid shows this many rows for the current query
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, runner: JobRunner | None = None) -> None:
         super().__init__(parent)
-        self._scores: dict[str, float] | None = None
+        self.runner = runner or JobRunner(self)
+        self.query = ItemQuery()
+        self.scores: dict[str, float] | None = None      # the selected user's, by item id
+        self._aligned: tuple | None = None               # (columns, scores, aligned array)
+        self._asked = 0
         self.model = CorpusModel(self)
-        self.proxy = CorpusFilter(self)
-        self.proxy.setSourceModel(self.model)
         self.view = CorpusView(self)
-        self.view.setModel(self.proxy)
+        self.view.setModel(self.model)
         self.search = QLineEdit(placeholderText="Filter titles (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
-        self.search.textChanged.connect(lambda text: self.proxy.set_filter(text))
+        self.search.textChanged.connect(lambda text: self.set_query(text=text))
         self.source = self._combo("source", [ANY, "human", "ai"])
         self.status = self._combo("status", [ANY, "ok", "failed", "pending", "no-media"])
         self.licence = self._combo("licence", [ANY])
@@ -68,7 +56,7 @@ class CorpusDock(QWidget):
         self.sort.setToolTip("Predicted preference of the selected user: the trained MMGCN's "
                              "score, or, before one is trained, the similarity of the item's "
                              "frames to the thumbnails the user liked")
-        self.sort.currentIndexChanged.connect(self._apply_sort)
+        self.sort.currentIndexChanged.connect(lambda k: self.set_query(by_preference=k == 1))
         row = QGridLayout()
         for k, widget in enumerate((self.source, self.status, self.licence, self.sort)):
             # Two by two, narrow enough for the window to fit a 1280 x 800 screen.
@@ -80,47 +68,82 @@ class CorpusDock(QWidget):
         layout.addWidget(self.search)
         layout.addLayout(row)
         layout.addWidget(self.view)
-        self.view.selectionModel().currentChanged.connect(
-            lambda current, _previous: current.isValid()
-            and self.item_selected.emit(current.data(ItemIdRole)))
+        self.selected: str | None = None       # kept while a filter hides it
+        self.view.selectionModel().currentChanged.connect(self._on_current)
+
+    def _on_current(self, current, _previous) -> None:
+        if current.isValid():
+            self.selected = current.data(ItemIdRole)
+            self.item_selected.emit(self.selected)
 
     def _combo(self, field: str, values: list[str]) -> QComboBox:
         combo = QComboBox()
         combo.setToolTip(f"Filter by {field}")
         combo.addItems([f"{field}: {v}" for v in values])
         combo.currentTextChanged.connect(
-            lambda text: self.proxy.set_filter(**{field: text.split(": ", 1)[1]}))
+            lambda text: text and self.set_query(**{field: text.split(": ", 1)[1]}))
         return combo
 
-    def set_items(self, items: list[dict]) -> None:
-        self.model.set_items(items)
+    def set_columns(self, columns: ItemColumns) -> None:
+        """A (re)loaded corpus: the licence filter offers its licences; rows follow."""
         current = self.licence.currentText()
         self.licence.blockSignals(True)
         self.licence.clear()
         self.licence.addItems([f"licence: {v}" for v in
-                               [ANY, *sorted({i.get("licence") or "unknown" for i in items})]])
+                               [ANY, *columns.categories["licence"].values]])
         self.licence.setCurrentText(current if self.licence.findText(current) >= 0 else "licence: any")
         self.licence.blockSignals(False)
-        self._apply_sort()
+        self.query = replace(self.query, licence=self.licence.currentText().split(": ", 1)[1])
+        self._ask(columns)
 
     def set_scores(self, scores: dict[str, float] | None) -> None:
         """Predicted preferences of the selected user, used when that sort is chosen."""
-        self._scores = scores
-        self._apply_sort()
+        self.scores = scores
+        if self.query.by_preference:
+            self._ask()
 
-    def _apply_sort(self) -> None:
-        self.proxy.scores = self._scores if self.sort.currentIndex() == 1 else None
-        self.proxy.invalidate()
-        self.proxy.sort(0)
+    def set_query(self, **changes) -> None:
+        self.query = replace(self.query, **changes)
+        self._ask()
+
+    def _ask(self, columns: ItemColumns | None = None) -> None:
+        columns = columns or self.model.columns
+        if columns is None:
+            return
+        self._asked += 1
+        cached = self._aligned
+        aligned = cached[2] if cached and cached[0] is columns and cached[1] is self.scores else None
+        args = (self._asked, columns, self.query, self.scores, aligned)
+        if len(columns) <= INLINE_ITEMS:
+            self._show(choose_rows(*args))
+            return
+        worker = JobWorker(lambda _progress: choose_rows(*args))
+        worker.succeeded.connect(self._show)
+        self.runner.start(worker)
+
+    def _show(self, answer: tuple) -> None:
+        asked, columns, scores, rows, aligned = answer
+        if asked != self._asked:
+            return                            # a newer question is on its way
+        if aligned is not None:
+            self._aligned = (columns, scores, aligned)
+        self.model.set_rows(columns, rows)
+        row = self.model.row_of(self.selected) if self.selected else None
+        if row is not None:       # the selection survives a new filter or order, or comes back
+            self.view.setCurrentIndex(self.model.index(row))
+            self.view.scrollTo(self.model.index(row))
+        self.rows_shown.emit(len(rows))
+
+    def current_item(self) -> str | None:
+        index = self.view.currentIndex()
+        return index.data(ItemIdRole) if index.isValid() else None
 
     def select_first(self) -> None:
-        if self.proxy.rowCount() and not self.view.currentIndex().isValid():
-            self.view.setCurrentIndex(self.proxy.index(0, 0))
+        if self.model.rowCount() and not self.view.currentIndex().isValid():
+            self.view.setCurrentIndex(self.model.index(0))
 
     def select_item(self, item_id: str) -> None:
-        for row in range(self.proxy.rowCount()):
-            index = self.proxy.index(row, 0)
-            if index.data(ItemIdRole) == item_id:
-                self.view.setCurrentIndex(index)
-                self.view.scrollTo(index)
-                return
+        row = self.model.row_of(item_id)
+        if row is not None:
+            self.view.setCurrentIndex(self.model.index(row))
+            self.view.scrollTo(self.model.index(row))

@@ -9,18 +9,19 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel,
                                QMainWindow, QMessageBox, QProgressBar, QPushButton)
 
+from core.corpus.browser import corpus_snapshot
 from core.errors import GenerecError
 from core.export.gate import export_refusal
 from core.fidelity.evidence import evidence_sources
 from core.fidelity.review import OverrideRequired, check_state, record_decision
 from core.operator import operator_name
 from core.store import open_store
-from core.store.corpus import (counts, get_item, item_segments,
-                               latest_generations, list_generations, list_items, list_users,
-                               user_history, user_summary)
+from core.store.corpus import (get_item, item_count, item_segments, latest_generations,
+                               list_generations, user_history, user_summary)
 from desktop import settings as app_settings
 from desktop.corpora import remember_corpus
-from desktop.corpus_dock import CorpusDock
+from desktop.corpus_dock import INLINE_ITEMS, CorpusDock
+from desktop.corpus_view import CorpusView
 from desktop.domain_preflight import DomainPreflight
 from desktop.errors import ErrorReporter
 from desktop.job_queue import DatabaseWriter, JobQueue
@@ -32,8 +33,7 @@ from desktop.state import AppState
 from desktop.users_dock import UsersDock
 from desktop.workers import JobWorker
 
-ITEM_COLUMNS = ("thumbnail_path", "licence", "path", "duration_s")
-# After the first paint, load torch and the encoder in the background: importing them holds
+# Once the corpus is shown, load torch and the encoder in the background: importing them holds
 # Python's GIL for a moment, better spent now than in the middle of the operator's first job.
 WARM_UP_DELAY_MS = 300
 # The diffusion job kinds and which of the Users dock's options each takes.
@@ -41,6 +41,7 @@ DIFFUSION_OPTIONS = {"revise": ("signal", "strength", "steps"), "create": ("sign
                      "thumbnail-gen": ("steps",)}
 # Job kinds that make generations; each job runs the fidelity checks on what it made.
 GENERATION_KINDS = ("preview", "style", *DIFFUSION_OPTIONS)
+LOADING_TEXT = "Loading the corpus…"
 REVIEWER_SETTING = "review/reviewer"
 # Below this available height the Users and Review docks share the right column as tabs.
 SMALL_SCREEN_HEIGHT = 1000
@@ -67,7 +68,8 @@ class MainWindow(OperatorActions, QMainWindow):
         self.setDockNestingEnabled(True)
         self.preview = PreviewPanel(self)
         self.setCentralWidget(self.preview)
-        self.corpus = CorpusDock(self)
+        self.corpus = CorpusDock(self, self.runner)
+        self._reloads = 0
         self.model = self.corpus.model
         self.view = self.corpus.view
         self.users = UsersDock(self)
@@ -84,15 +86,14 @@ class MainWindow(OperatorActions, QMainWindow):
         self.build_menus_from_registry()
         self._connect()
         self._restore_layout()
-        self.reload()
+        self.is_warm = self._warming = False
+        items = self.reload()
         if self.queue.interrupted_at_start:
             self.statusBar().showMessage(
                 f"{self.queue.interrupted_at_start} job(s) were interrupted when the app last "
                 f"stopped; retry them from the Jobs panel.", 15000)
-        if build_demo_if_empty and self.model.rowCount() == 0:
+        if build_demo_if_empty and items == 0:
             self.build_demo()
-        self.is_warm = False
-        QTimer.singleShot(WARM_UP_DELAY_MS, self._warm_up)
         # Join job threads however the app ends (QApplication.exit closes no window).
         QApplication.instance().aboutToQuit.connect(self.queue.shutdown)
 
@@ -182,20 +183,54 @@ class MainWindow(OperatorActions, QMainWindow):
         self.warmed_up.emit()
 
     # -- corpus ---------------------------------------------------------------------------
-    def reload(self) -> None:
+    def reload(self) -> int:
+        """Show the corpus as it is now: a small one at once, a large one (a million items
+        take seconds to list) from a worker, the grid saying so meanwhile. Returns its size."""
+        self._reloads += 1
         with open_store(self.db_path) as store:
-            items = list_items(store, extra=ITEM_COLUMNS)
-            summary = counts(store)
-            users = list_users(store)
-        self.corpus.set_items(items)
-        self.users.set_users(users)
+            items = item_count(store)
+            if items <= INLINE_ITEMS:
+                self._show_snapshot((self._reloads, corpus_snapshot(store)))
+                return items
+        self.view.empty_text = LOADING_TEXT
+        self.view.viewport().update()
+        reload, db_path = self._reloads, self.db_path
+
+        def load(_progress):
+            with open_store(db_path) as store:
+                return reload, corpus_snapshot(store)
+
+        worker = JobWorker(load)
+        worker.succeeded.connect(self._show_snapshot)
+        worker.failed.connect(self._on_load_failed)
+        self.runner.start(worker)
+        return items
+
+    def _on_load_failed(self, message: str) -> None:
+        self.view.empty_text = f"Could not list the corpus: {message}"
+        self.view.viewport().update()
+        self.notify("Open corpus", f"Could not list {self.db_path}: {message}",
+                    QMessageBox.Icon.Warning)
+
+    def _show_snapshot(self, answer: tuple) -> None:
+        reload, snapshot = answer
+        if reload != self._reloads:
+            return                          # a newer reload is on its way
+        summary = snapshot.summary
+        self.corpus.set_columns(snapshot.columns)
+        self.users.set_users(snapshot.users)
+        if self.view.empty_text == LOADING_TEXT:
+            self.view.empty_text = CorpusView.empty_text
         self.corpus_label.setText(
             f"{self.db_path}  ·  {summary['items']} items ({summary['failed']} failed, "
             f"{summary['indexed']} indexed)  ·  {summary['users']} users  ·  "
             f"{summary['interactions']} interactions  ·  encoder: {self.state.encoder}")
         self.view.viewport().update()
         self.refresh_review()
-        self.corpus_loaded.emit(len(items))
+        self.corpus_loaded.emit(len(snapshot.columns))
+        if not self._warming:       # torch's import would compete with a large corpus's load
+            self._warming = True
+            QTimer.singleShot(WARM_UP_DELAY_MS, self._warm_up)
 
     def _on_user(self, user_id: str) -> None:
         with open_store(self.db_path) as store:

@@ -10,6 +10,7 @@ import pytest
 pytest.importorskip("PySide6")
 from PySide6.QtCore import QSettings, Qt, QThread  # noqa: E402
 
+from core.corpus.browser import ItemColumns  # noqa: E402
 from core.store import open_store  # noqa: E402
 from core.store.corpus import counts  # noqa: E402
 from desktop.corpus_model import ItemIdRole  # noqa: E402
@@ -78,10 +79,43 @@ def test_window_shows_the_corpus_with_thumbnails(qtbot, open_window, corpus_copy
     window.show()
     assert window.model.rowCount() == 12
     first = window.model.index(0)
-    assert first.data(ItemIdRole) == "demo-0001"
+    with open_store(corpus_copy) as store:          # the grid lists titles alphabetically
+        titles = sorted((r[1].lower(), r[0]) for r in store.conn.execute("SELECT id, title FROM items"))
+    assert first.data(ItemIdRole) == titles[0][1]
     window.model.data(first, role=1)   # DecorationRole: asks for the thumbnail
     qtbot.waitUntil(lambda: window.model.data(first, 1) is not None, timeout=5000)
     assert "12 items" in window.corpus_label.text()
+
+
+def test_a_large_corpus_loads_and_filters_off_the_gui_thread(qtbot, open_window, corpus_copy,
+                                                              monkeypatch):
+    """Above INLINE_ITEMS the corpus is listed and filtered in workers (a million items take
+    seconds); the grid says it is loading, only the newest filter's answer is shown, and the
+    selected item survives a filter that keeps it."""
+    import desktop.corpus_dock
+    import desktop.main_window
+
+    monkeypatch.setattr(desktop.main_window, "INLINE_ITEMS", 0)
+    monkeypatch.setattr(desktop.corpus_dock, "INLINE_ITEMS", 0)
+    window = open_window(corpus_copy)
+    assert window.model.rowCount() == 0 and window.view.empty_text == "Loading the corpus…"
+    with qtbot.waitSignal(window.corpus_loaded, timeout=30000) as loaded:
+        pass
+    qtbot.waitUntil(lambda: window.model.rowCount() == 12, timeout=10000)
+    assert loaded.args == [12] and "12 items" in window.corpus_label.text()
+    assert window.view.empty_text != "Loading the corpus…"
+    window.corpus.select_item("demo-0006")
+    dock = window.corpus
+    for text in ("r", "ri", "rin", "ring", "rings in"):     # typed quickly: five questions
+        dock.search.setText(text)
+    with qtbot.waitSignal(dock.rows_shown, timeout=10000) as shown:
+        pass
+    qtbot.wait(300)                                        # older answers arrive and are dropped
+    assert shown.args == [2] and window.model.visible_ids() == ["demo-0011", "demo-0010"]
+    with qtbot.waitSignal(dock.rows_shown, timeout=10000):
+        dock.search.setText("crosses")
+    assert window.model.visible_ids() == ["demo-0006", "demo-0004"]
+    assert dock.current_item() == "demo-0006"
 
 
 def test_import_runs_as_a_background_job(qtbot, open_window, corpus_copy, tmp_path):
@@ -282,11 +316,12 @@ def test_item_models_keep_reference_counts(qapp, corpus_copy):
 
         items = list_items(store, extra=("thumbnail_path", "licence")) * 200   # 2,400 rows
     dock = CorpusDock()
-    dock.set_items([{**item, "id": f"{item['id']}-{k}"} for k, item in enumerate(items)])
+    dock.set_columns(ItemColumns.from_items(
+        [{**item, "id": f"{item['id']}-{k}"} for k, item in enumerate(items)]))
     before = sys.getrefcount(None)
-    for row in range(dock.proxy.rowCount()):
-        dock.proxy.index(row, 0).data(Qt.ItemDataRole.UserRole + 50)   # no such role: None
-    dock.proxy.set_filter("circles")
+    for row in range(dock.model.rowCount()):
+        dock.model.index(row, 0).data(Qt.ItemDataRole.UserRole + 50)   # no such role: None
+    dock.set_query(text="circles")
     assert abs(sys.getrefcount(None) - before) < 100
     dock.deleteLater()
 
@@ -302,9 +337,9 @@ def test_train_recommender_job_and_sort_by_prediction(qtbot, open_window, corpus
         window.train_recommender()
     assert ended.args == ["Train recommender", "done"] and "MMGCN" in messages[-1]
     window.corpus.sort.setCurrentIndex(1)
-    qtbot.waitUntil(lambda: window.corpus.proxy.scores is not None, timeout=30000)
-    scores = window.corpus.proxy.scores
-    shown = [window.corpus.proxy.index(r, 0).data(ItemIdRole) for r in range(window.corpus.proxy.rowCount())]
+    qtbot.waitUntil(lambda: window.corpus.scores is not None, timeout=30000)
+    scores = window.corpus.scores
+    shown = window.corpus.model.visible_ids()
     assert [scores[i] for i in shown] == sorted(scores.values(), reverse=True)
 
 

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel  # noqa: E402
 
 from core.store import open_store  # noqa: E402
 from desktop.actions import ACTIONS, VIEWS, commands  # noqa: E402
-from desktop.corpus_model import ItemIdRole  # noqa: E402
 from test_gui import (_alive, _personalize, corpus_copy, no_leaked_threads,  # noqa: E402,F401
                       open_window)
 
@@ -49,8 +48,7 @@ def _warm(qtbot, window):
 
 
 def _grid_ids(window) -> list[str]:
-    proxy = window.corpus.proxy
-    return [proxy.index(r, 0).data(ItemIdRole) for r in range(proxy.rowCount())]
+    return window.corpus.model.visible_ids()
 
 
 @pytest.fixture(scope="module")

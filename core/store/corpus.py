@@ -5,7 +5,7 @@ import json
 import math
 from itertools import groupby
 from operator import itemgetter
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from core.store.database import Store
 
@@ -31,10 +31,28 @@ def counts(store: Store) -> dict[str, int]:
     }
 
 
+def item_count(store: Store) -> int:
+    return store.conn.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+
+
 def list_items(store: Store, extra: Iterable[str] = ()) -> list[dict[str, Any]]:
     columns = ", ".join((*ITEM_LIST_KEYS, *extra))
     rows = store.conn.execute(f"SELECT {columns} FROM items ORDER BY id").fetchall()
     return [dict(row) for row in rows]
+
+
+BROWSER_KEYS = ("id", "title", "source", "status", "licence", "thumbnail_path", "error")
+
+
+def browser_rows(store: Store, chunk: int = 20_000) -> Iterator[list[tuple]]:
+    """What the corpus browser shows of every item (the keys of BROWSER_KEYS), in title order
+    (case-insensitive, then id), `chunk` rows at a time."""
+    cursor = store.conn.cursor()
+    cursor.row_factory = None                   # plain tuples: a million rows, no Row objects
+    cursor.execute(f"SELECT {', '.join(BROWSER_KEYS)} FROM items "
+                   f"ORDER BY title COLLATE NOCASE, id")
+    while rows := cursor.fetchmany(chunk):
+        yield rows
 
 
 def get_item(store: Store, item_id: str) -> dict[str, Any] | None:
