@@ -73,6 +73,14 @@ def test_generate_with_the_diffusion_style(tiny_pipeline, small_demo, tmp_path, 
     result = json.loads(capsys.readouterr().out)
     assert result["style"] == "diffusion" and result["prompt"] == "a cartoon"
     assert probe(result["output_path"]).frames == result["frames"]
+    from core.editor.generations import get_generation
+
+    with open_store(tmp_path / "c.db") as store:        # every weight file's sha256 (issue 14)
+        models = get_generation(store, result["generation_id"])["provenance"]["models"]
+    files = {f["file"] for f in models[0]["files"]}
+    assert models[0]["role"] == "pipeline" and models[0]["class"] == "StableDiffusionImg2ImgPipeline"
+    assert files == {p.relative_to(tiny_pipeline).as_posix()
+                     for p in tiny_pipeline.rglob("*.safetensors")} and len(files) == 3
 
 
 def test_missing_weights_are_a_clear_error(tmp_path, monkeypatch):

@@ -200,11 +200,12 @@ def _sha256(path: str, size: int, mtime_ns: int) -> str:
     return file_sha256(path)
 
 
-def provenance(folder: str | os.PathLike, class_name: str) -> dict:
-    """The pipeline as a provenance model entry: its id names the class and a digest of every
-    weight file's sha256; `files` lists each one."""
+def provenance(folder: str | os.PathLike, class_name: str | None = None) -> dict:
+    """The pipeline as a provenance model entry: its id names the class (default: the one in
+    model_index.json) and a digest of every weight file's sha256; `files` lists each one."""
     import hashlib
 
+    class_name = class_name or _model_index(Path(folder).expanduser()).get("_class_name", "?")
     files = weight_files(folder)
     digest = hashlib.sha256("".join(f"{f['file']}:{f['sha256']}\n" for f in files).encode())
     return {"role": "pipeline", "id": f"{class_name}@{digest.hexdigest()[:12]}",

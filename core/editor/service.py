@@ -141,12 +141,17 @@ def generate_styled(store: Store, user_id: str | None, item_id: str, style: str,
                            prompt=prompt, diffusion_weights=diffusion_weights,
                            diffusion_options=diffusion_options)
     params = {"style": style, "caption": caption, "ai_label": label}
+    models = [{"role": "style", "id": f"opencv:{style}", "spec": style}]
     if style == "diffusion":
+        from core.diffusion.pipelines import provenance
+        from core.editor.img2img import weights_folder
+
         params.update(prompt=prompt, **(diffusion_options or {}))
+        folder = weights_folder(diffusion_weights)      # every weight file's sha256 (issue 14)
+        models = [provenance(folder)]
     scores = {"flicker": result.flicker, "source_flicker": result.source_flicker}
     with store.transaction():
-        record_generation(store, "style", user_id, item_id, params, scores,
-                          [{"role": "style", "id": f"opencv:{style}", "spec": style}],
+        record_generation(store, "style", user_id, item_id, params, scores, models,
                           str(out), generation_id=generation_id)
     return {"generation_id": generation_id, "output_path": str(out), "task": "style",
             "user_id": user_id, "item_id": item_id, **params, **scores,
