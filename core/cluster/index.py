@@ -32,6 +32,7 @@ from core.encoders.indexing import DEFAULT_BATCH, DEFAULT_FRAMES, IndexSummary
 from core.paths import media_dir
 from core.progress import Progress
 from core.store import Store
+from core.store.corpus import item_duration, mark_item_failed
 from core.store.embeddings import items_without_embeddings, register_model, save_item_embeddings
 from core.store.frame_matrix import MatrixMirror, MatrixRow, matrix_dir
 
@@ -160,8 +161,7 @@ def merge_shard(store: Store, model_id: str, path: Path, summary: ClusterIndexSu
                 summary.skipped_present += 1
                 continue
             if entry["error"] is not None:
-                store.conn.execute("UPDATE items SET status = 'failed', error = ? WHERE id = ?",
-                                   (entry["error"], item_id))
+                mark_item_failed(store, item_id, entry["error"])
                 summary.failed.append((item_id, entry["error"]))
                 continue
             frames = sorted(entry["frame"])
@@ -169,10 +169,8 @@ def merge_shard(store: Store, model_id: str, path: Path, summary: ClusterIndexSu
             vectors = np.stack([np.frombuffer(v, np.float16) for _, _, v in frames])
             save_item_embeddings(store, model_id, item_id, times, vectors.astype(np.float32),
                                  entry["thumbnail"], entry["title"])
-            duration = store.conn.execute("SELECT duration_s FROM items WHERE id = ?",
-                                          (item_id,)).fetchone()[0]
             mirrored.append(MatrixRow(item_id, np.asarray(times, np.float32), vectors,
-                                      duration or 0.0))
+                                      item_duration(store, item_id)))
             summary.indexed += 1
             summary.frames += len(frames)
     (mirror or MatrixMirror(store, model_id, frames_per_item)).add(mirrored)

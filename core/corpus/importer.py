@@ -27,7 +27,7 @@ from core.paths import media_dir
 from core.progress import Progress
 from core.store import Store
 from core.store.corpus import (add_no_media_items, assign_splits, give_video, insert_interactions,
-                               insert_users, item_ids)
+                               insert_users, item_ids, mark_item_failed)
 
 # Frames decoded across each video on import, to catch files broken past their first frame.
 VERIFY_FRAMES = 4
@@ -165,8 +165,7 @@ def _import_one(store: Store, item_id: str, path: Path, thumbs: Path,
                            original_thumbnail(path, info, max_side=THUMBNAIL_SIDE))
     except MediaError as exc:
         with store.transaction():
-            store.conn.execute("UPDATE items SET status = 'failed', error = ? WHERE id = ?",
-                               (str(exc), item_id))
+            mark_item_failed(store, item_id, str(exc))
             store.audit("item.import_failed", item_id, {"file": str(path), "reason": str(exc)})
         summary.failed.append((str(path), str(exc)))
         return

@@ -20,6 +20,7 @@ from core.errors import MediaError
 from core.media import VideoInfo, read_image, sample_frames
 from core.progress import Progress
 from core.store import Store
+from core.store.corpus import mark_item_failed
 from core.store.embeddings import items_without_embeddings, register_model, save_item_embeddings
 from core.store.frame_matrix import MatrixMirror, MatrixRow
 
@@ -150,7 +151,6 @@ def _embed_and_store(store: Store, encoder: Encoder, group: list[_Decoded], batc
             summary.frames += len(decoded.frames)
         for decoded in group:
             if decoded.error is not None:
-                store.conn.execute("UPDATE items SET status = 'failed', error = ? WHERE id = ?",
-                                   (decoded.error, decoded.item["id"]))
+                mark_item_failed(store, decoded.item["id"], decoded.error)
                 summary.failed.append((decoded.item["id"], decoded.error))
     return mirrored

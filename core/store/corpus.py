@@ -35,6 +35,17 @@ def item_count(store: Store) -> int:
     return store.conn.execute("SELECT COUNT(*) FROM items").fetchone()[0]
 
 
+def mark_item_failed(store: Store, item_id: str, error: str) -> None:
+    """An item whose video could not be read: kept, with the reason, out of every task."""
+    store.conn.execute("UPDATE items SET status = 'failed', error = ? WHERE id = ?",
+                       (error, item_id))
+
+
+def item_duration(store: Store, item_id: str) -> float:
+    row = store.conn.execute("SELECT duration_s FROM items WHERE id = ?", (item_id,)).fetchone()
+    return (row[0] if row else None) or 0.0
+
+
 def list_items(store: Store, extra: Iterable[str] = ()) -> list[dict[str, Any]]:
     columns = ", ".join((*ITEM_LIST_KEYS, *extra))
     rows = store.conn.execute(f"SELECT {columns} FROM items ORDER BY id").fetchall()

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from core.paths import media_dir
+from core.store.corpus import item_duration
 from core.store.database import Store
 
 MATRIX_VERSION = 1
@@ -329,11 +330,9 @@ def _rows_from_sqlite(store: Store, model_id: str, item_ids: list[str]) -> list[
             "SELECT e.vector, f.t_s FROM embeddings e JOIN frames f ON f.item_id = e.item_id "
             "AND f.idx = e.idx WHERE e.model_id = ? AND e.kind = 'frame' AND e.item_id = ? "
             "ORDER BY e.idx", (model_id, item_id)).fetchall()
-        duration = store.conn.execute("SELECT duration_s FROM items WHERE id = ?",
-                                      (item_id,)).fetchone()
         rows.append(MatrixRow(item_id, np.array([t for _, t in entries], np.float32),
                               np.stack([from_blob(b) for b, _ in entries]),
-                              (duration[0] if duration else 0.0) or 0.0))
+                              item_duration(store, item_id)))
     return rows
 
 
