@@ -21,6 +21,8 @@ def _domain_warning(db_path: Path, kind: str, params: dict) -> tuple[str, dict, 
     the job itself reports what is wrong."""
     from core.diffusion.domain import preflight
 
+    if params.get("pipeline"):      # a pretrained pipeline: the bundled model's domain is moot
+        return kind, params, None
     try:
         with open_store(db_path) as store:
             warning = preflight(store, kind, params.get("item_id"), params.get("checkpoint"))

@@ -37,8 +37,8 @@ from desktop.workers import JobWorker
 # Python's GIL for a moment, better spent now than in the middle of the operator's first job.
 WARM_UP_DELAY_MS = 300
 # The diffusion job kinds and which of the Users dock's options each takes.
-DIFFUSION_OPTIONS = {"revise": ("signal", "strength", "steps"), "create": ("signal", "steps"),
-                     "thumbnail-gen": ("steps",)}
+DIFFUSION_OPTIONS = {"revise": ("signal", "strength", "steps", "pipeline"),
+                     "create": ("signal", "steps", "pipeline"), "thumbnail-gen": ("steps",)}
 # Job kinds that make generations; each job runs the fidelity checks on what it made.
 GENERATION_KINDS = ("preview", "style", *DIFFUSION_OPTIONS)
 LOADING_TEXT = "Loading the corpus…"
@@ -231,6 +231,21 @@ class MainWindow(OperatorActions, QMainWindow):
         if not self._warming:       # torch's import would compete with a large corpus's load
             self._warming = True
             QTimer.singleShot(WARM_UP_DELAY_MS, self._warm_up)
+            self.find_pipelines()
+
+    def find_pipelines(self) -> None:
+        """The pretrained pipelines the revise and create tasks can use (files read off the GUI
+        thread); again after the settings change."""
+        extra = app_settings.value("models/pipelines_folder") or ""
+
+        def find(_progress):
+            from core.diffusion.pipelines import discover_pipelines, pipeline_folders
+
+            return discover_pipelines(pipeline_folders([extra] if extra.strip() else []))
+
+        worker = JobWorker(find)
+        worker.succeeded.connect(self.users.set_pipelines)
+        self.runner.start(worker)
 
     def _on_user(self, user_id: str) -> None:
         with open_store(self.db_path) as store:
@@ -354,6 +369,8 @@ class MainWindow(OperatorActions, QMainWindow):
         options = {**{k: v for k, v in defaults.items()
                       if k in DIFFUSION_OPTIONS[kind] or k in ("sampler", "guidance", "seed")},
                    **self.users.diffusion_options(DIFFUSION_OPTIONS[kind])}
+        if options.get("pipeline"):     # the guidance setting is the bundled model's (2.0)
+            options.pop("guidance", None)
         self.preflight.request(self.db_path, kind, {"user_id": self.state.user_id or None,
                                                     "spec": self.state.encoder, **params, **options})
 

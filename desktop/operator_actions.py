@@ -193,6 +193,8 @@ class OperatorActions:
         actor = self.reviewer
         self.state.encoder = app_settings.value("models/encoder") or "bundled"
         app_settings.apply_to_environment()
+        if "models/pipelines_folder" in changed:
+            self.find_pipelines()
 
         def audit(store):
             for key, (before, after) in changed.items():

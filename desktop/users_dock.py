@@ -2,6 +2,8 @@
 instruction box, and the diffusion tasks (revise, create, generate a thumbnail) for the user."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel,
@@ -13,6 +15,8 @@ FEEDBACK_MARKS = {"like": "♥ liked", "dislike": "✕ disliked"}
 SIGNAL_CHOICES = (("User_Hist", "the mean of the user's liked thumbnails"),
                   ("User_Emb", "the user's embedding in the trained recommender"),
                   ("both", "User_Hist and User_Emb"), ("none", "no user signal (unconditional)"))
+
+BUNDLED_LABEL = "Model: bundled video model"
 
 
 class UsersDock(QWidget):
@@ -89,23 +93,45 @@ class UsersDock(QWidget):
         self.revise_button.clicked.connect(self.revise_requested)
         self.create_button.clicked.connect(self.create_requested)
         self.thumbnail_button.clicked.connect(self.thumbnail_requested)
+        self.model = QComboBox()
+        self.model.addItem(BUNDLED_LABEL, None)
+        self.model.setToolTip("What revises and creates: the bundled video model, or a "
+                              "pretrained diffusers pipeline found in the pipelines folder "
+                              "(Settings)")
         box = QWidget()    # no frame or title: the dock must fit a 950-pixel-high screen
         box.setToolTip("The diffusion models (Generate menu: Ctrl+Shift+R, N, T)")
         grid = QGridLayout(box)
         grid.setContentsMargins(0, 0, 0, 0)
+        grid.addWidget(self.model, 0, 0, 1, 3)
         for column, widget in enumerate((self.signal, self.strength, self.steps)):
-            grid.addWidget(widget, 0, column)
+            grid.addWidget(widget, 1, column)
         for column, button in enumerate((self.revise_button, self.create_button,
                                          self.thumbnail_button)):
-            grid.addWidget(button, 1, column)
+            grid.addWidget(button, 2, column)
         return box
 
+    def set_pipelines(self, pipelines: list) -> None:
+        """The usable pipeline folders (core.diffusion.pipelines.PipelineInfo) to choose from;
+        the choice survives a refresh when its folder is still there."""
+        chosen = self.model.currentData()
+        self.model.blockSignals(True)
+        while self.model.count() > 1:
+            self.model.removeItem(1)
+        for info in pipelines:
+            if info.error is None:
+                self.model.addItem(f"{Path(info.path).name}: {info.summary}", info.path)
+                self.model.setItemData(self.model.count() - 1, f"{info.class_name}\n{info.path}",
+                                       Qt.ItemDataRole.ToolTipRole)
+        self.model.setCurrentIndex(max(self.model.findData(chosen), 0) if chosen else 0)
+        self.model.blockSignals(False)
+
     def diffusion_options(self, names: tuple[str, ...]) -> dict:
-        """Those of signal, strength and steps that a task takes; strength and steps only
-        where the operator set them (otherwise the service's defaults apply)."""
+        """Those of signal, strength, steps and pipeline that a task takes; strength and steps
+        only where the operator set them (otherwise the service's defaults apply), the pipeline
+        only where one is chosen instead of the bundled model."""
         options = {"signal": self.signal.currentData(),
                    "strength": round(self.strength.value(), 2) or None,
-                   "steps": self.steps.value() or None}
+                   "steps": self.steps.value() or None, "pipeline": self.model.currentData()}
         return {k: v for k, v in options.items() if k in names and v is not None}
 
     def instruction_text(self) -> str:

@@ -295,3 +295,41 @@ def test_creation_with_a_text_to_video_pipeline(corpus, tmp_path):
     assert (out.frames, out.fps, out.width, out.height) == (8, 16, 256, 256)
     assert made["pipeline_class"] == "TextToVideoSDPipeline"
     assert made["motion"] == "8 frames from the text-to-video pipeline"
+
+
+def test_the_app_revises_with_a_chosen_pipeline(qtbot, corpus, img2img_dir, tmp_path):
+    """The Users dock offers the pipelines found; with one chosen, AI revise runs it (no
+    bundled-model domain warning) and the generation records the folder."""
+    from core.editor.generations import get_generation
+    from core.paths import data_home
+    from desktop.main_window import MainWindow
+    from scale_helpers import copy_corpus
+
+    home = data_home() / "models" / "pipelines"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "tiny-gui").symlink_to(img2img_dir)
+    window = MainWindow(copy_corpus(corpus, tmp_path / "corpus.db"), build_demo_if_empty=False)
+    qtbot.addWidget(window)
+    try:
+        choice = window.users.model
+        qtbot.waitUntil(lambda: choice.findData(str(home / "tiny-gui")) > 0, timeout=30000)
+        assert choice.itemText(0) == "Model: bundled video model"
+        choice.setCurrentIndex(choice.findData(str(home / "tiny-gui")))
+        assert "img2img" in choice.currentText() and "IP-Adapter" in choice.currentText()
+        window.users.select(USER)
+        window.corpus.select_item("portrait")
+        window.users.strength.setValue(0.5)
+        window.users.steps.setValue(4)
+        with qtbot.waitSignal(window.job_ended, timeout=240000) as ended:
+            window.users.revise_button.click()
+        assert ended.args == ["Revise (diffusion)", "done"] and window.preflight.box is None
+        with open_store(window.db_path) as store:
+            job = json.loads(store.conn.execute(
+                "SELECT params FROM jobs WHERE kind = 'revise'").fetchone()[0])
+            generation = get_generation(store, store.conn.execute(
+                "SELECT id FROM generations WHERE task = 'revise'").fetchone()[0])
+        assert job["pipeline"] == str(home / "tiny-gui") and "guidance" not in job
+        assert generation["params"]["guidance"] == 6.0       # the pipeline's default, not 2.0
+        assert any(m["role"] == "pipeline" for m in generation["provenance"]["models"])
+    finally:
+        window.close()
