@@ -24,6 +24,9 @@ def register(sub, common: argparse.ArgumentParser) -> None:
                         "straight into the resident matrix (a million items in minutes)")
     p.add_argument("--frames", type=_positive, default=32, help="frames per item (--frames-only)")
     p.add_argument("--dim", type=_positive, default=128, help="embedding width (--frames-only)")
+    p.add_argument("--dtype", choices=("float16", "int8"), default=None,
+                   help="storage of a new matrix (--frames-only; default: $GENEREC_MATRIX_DTYPE, "
+                        "else float16): int8 is half the size, one scale per frame")
     p.set_defaults(run=cmd_demo)
 
     p = sub.add_parser("import", parents=[common], help="import a folder of videos")
@@ -93,9 +96,9 @@ def cmd_demo(args) -> int:
 
         with corpus(args) as store, progress_bar(args, "demo") as bar:
             made = build_synthetic_scale(store, args.items, args.users, args.frames, args.dim,
-                                         seed=args.seed, progress=bar)
+                                         seed=args.seed, progress=bar, dtype=args.dtype)
         print(f"synthetic-scale corpus in {store.path}: {made.items} items x {made.frames_per_item}"
-              f" frames x {made.dim} ({made.matrix_bytes / 2**30:.2f} GiB fp16 in "
+              f" frames x {made.dim} ({made.matrix_bytes / 2**30:.2f} GiB {made.dtype} in "
               f"{made.matrix_path}), {made.users} users, {made.likes} likes; personalize with "
               f"--model {made.model_id}", file=sys.stderr)
         return 0

@@ -1,15 +1,18 @@
-"""The resident frame-embedding store: one memory-mapped fp16 matrix per encoder, beside the
+"""The resident frame-embedding store: one memory-mapped matrix per encoder, beside the
 SQLite corpus, so that personalizing against a million items reads the embeddings once from
 memory instead of unpacking millions of SQLite blobs.
 
 Layout, in `<corpus>_media/embeddings/<model slug>/`:
 
     frames.f16      rows x N x d float16, padded to N frames per item (zeros past the count)
+                    or, for a matrix stored as int8 (manifest `"dtype": "int8"`):
+    frames.i8       rows x N x d int8, each frame quantized with its own scale, and
+    scales.f32      rows x N float32, those scales (core/store/quantize.py)
     times.f32       rows x N float32, the frames' times in seconds
     counts.i32      rows int32, frames per item
     durations.f32   rows float32, item durations
     items.txt       one item id per line, row order
-    manifest.json   model id, N, d, rows, frames in all, where the rows came from
+    manifest.json   model id, N, d, dtype, rows, frames in all, where the rows came from
 
 Appends go to the end of each file and only count once the manifest (written last, by rename)
 says so, so a crash mid-write leaves the matrix as it was. SQLite stays the record for indexed
@@ -17,6 +20,14 @@ corpora: indexing writes each batch there first, then here (`write_rows`), and
 `open_frame_matrix` resyncs from SQLite when SQLite holds another number of frame
 embeddings of the model than the matrix. A synthetic-scale corpus
 (`core/demo/synthetic_scale.py`) has its frame embeddings only here (`source: synthetic`).
+
+float16 is the default storage; int8 halves it (a million items x 32 frames x 512 dimensions:
+16.4 GB instead of 32.8 GB) at a measured cost in selection agreement (docs/scaling.md). A new
+matrix is int8 when its creator asks (`rebuild_frame_matrix(..., dtype="int8")`,
+`build_synthetic_scale(..., dtype="int8")`, `generec demo --frames-only --dtype int8`) or when
+`GENEREC_MATRIX_DTYPE=int8` is set; a matrix on disk keeps its dtype (a manifest without one is
+float16) until it is rebuilt. So to turn an indexed corpus's matrix into int8, set the variable
+and call `rebuild_frame_matrix` (or remove the matrix's folder: the next open rebuilds it).
 """
 from __future__ import annotations
 
@@ -35,12 +46,30 @@ import numpy as np
 from core.paths import media_dir
 from core.store.corpus import item_duration
 from core.store.database import Store
+from core.store.quantize import DTYPES, ENV, dequantize, new_matrix_dtype, quantize
 
 MATRIX_VERSION = 1
-_FILES = {"frames": ("frames.f16", np.float16), "times": ("times.f32", np.float32),
-          "counts": ("counts.i32", np.int32), "durations": ("durations.f32", np.float32)}
+_COMMON = {"times": ("times.f32", np.float32), "counts": ("counts.i32", np.int32),
+           "durations": ("durations.f32", np.float32)}
+_LAYOUTS = {"float16": {"frames": ("frames.f16", np.float16), **_COMMON},
+            "int8": {"frames": ("frames.i8", np.int8), "scales": ("scales.f32", np.float32),
+                     **_COMMON}}
 # items per kernel call: large enough to amortise the call, small enough to cancel promptly
 SCAN_BLOCK = 16384
+TORCH_INT8_SLICE = 1 << 24    # values dequantized at once by the torch fallback (64 MB)
+
+
+def _shapes(rows: int, n: int, d: int) -> dict[str, tuple[int, ...]]:
+    return {"frames": (rows, n, d), "scales": (rows, n), "times": (rows, n), "counts": (rows,),
+            "durations": (rows,)}
+
+
+def _layout(manifest: dict, where: Path) -> str:
+    dtype = manifest.get("dtype", "float16")
+    if dtype not in DTYPES:
+        raise ValueError(f"{where}: frame embeddings stored as {dtype!r}, this version reads "
+                         f"{DTYPES}")
+    return dtype
 
 
 def matrix_dir(store_path: str | os.PathLike, model_id: str) -> Path:
@@ -57,7 +86,7 @@ class Selections:
     clip_start: np.ndarray     # int32, first frame of the best window (Eq. 2)
     clip_end: np.ndarray       # int32, exclusive
     clip_score: np.ndarray     # float32, mean cosine of the window
-    kernel: str                # "c" (the fp16 scan) or "torch" (the fallback)
+    kernel: str                # "c" (core/store/_scan.c) or "torch" (the fallback)
 
 
 @dataclass(frozen=True)
@@ -83,10 +112,10 @@ class FrameMatrix:
         self.rows: int = manifest["rows"]
         self.n_frames: int = manifest["frames_per_item"]
         self.dim: int = manifest["dim"]
-        shapes = {"frames": (self.rows, self.n_frames, self.dim),
-                  "times": (self.rows, self.n_frames), "counts": (self.rows,),
-                  "durations": (self.rows,)}
-        for name, (file, dtype) in _FILES.items():
+        self.dtype: str = _layout(manifest, self.folder)
+        self.scales: np.ndarray | None = None       # int8 only: rows x N float32
+        shapes = _shapes(self.rows, self.n_frames, self.dim)
+        for name, (file, dtype) in _LAYOUTS[self.dtype].items():
             array = (np.memmap(self.folder / file, dtype, "r", shape=shapes[name])
                      if self.rows else np.zeros(shapes[name], dtype))
             setattr(self, name, array)
@@ -101,11 +130,21 @@ class FrameMatrix:
 
     @property
     def nbytes(self) -> int:
-        return self.rows * self.n_frames * self.dim * 2
+        """Bytes a scan reads: the frames, and their scales where int8."""
+        cells = self.rows * self.n_frames
+        if self.dtype == "int8":
+            return cells * self.dim + cells * 4
+        return cells * self.dim * 2
+
+    def vectors(self, rows) -> np.ndarray:
+        """float32 frame embeddings of `rows` (any numpy index; int8 dequantized)."""
+        if self.scales is None:
+            return np.asarray(self.frames[rows], np.float32)
+        return dequantize(self.frames[rows], self.scales[rows])
 
     def scan(self, user: np.ndarray, clip_len: int = 8, stride: int = 1, threads: int | None = None,
              cancelled=None) -> Selections:
-        """Score every frame of every item against `user` in one pass over the fp16 matrix and
+        """Score every frame of every item against `user` in one pass over the matrix and
         keep, per item, the best frame and the best window of `clip_len` frames (starts every
         `stride` frames, and the last full window). `cancelled()` is polled between blocks."""
         if clip_len < 1 or stride < 1:
@@ -114,7 +153,7 @@ class FrameMatrix:
         if user.shape[0] != self.dim:
             raise ValueError(f"user vector has {user.shape[0]} dimensions, the matrix {self.dim}")
         out = _Outputs(self.rows)
-        kernel = _kernel()
+        kernel = _kernel(self.dtype)
         threads = threads or min(os.cpu_count() or 1, 8)
         blocks = [(lo, min(lo + SCAN_BLOCK, self.rows)) for lo in range(0, self.rows, SCAN_BLOCK)]
 
@@ -148,37 +187,46 @@ class _Outputs:
 
 
 _KERNEL_LOCK = threading.Lock()
-_KERNEL: list = []
+_KERNEL: list = []        # [{dtype: the C function or None}], filled on first use
+_SYMBOLS = {"float16": ("generec_scan_f16", 0), "int8": ("generec_scan_i8", 1)}  # extra pointers
 
 
-def _kernel():
-    """The compiled scan (`core/store/_scan.c`), or None where the extension was not built."""
+def _kernel(dtype: str = "float16"):
+    """The compiled scan of `dtype` (`core/store/_scan.c`), or None where the extension was not
+    built (or predates that dtype)."""
     with _KERNEL_LOCK:
         if not _KERNEL:
-            function = None
+            functions = dict.fromkeys(_SYMBOLS)
             if os.environ.get("GENEREC_SCAN") != "torch":
                 try:
                     from core.store import _scan
-                    function = ctypes.CDLL(_scan.__file__).generec_scan_f16
-                    p, i32 = ctypes.c_void_p, ctypes.c_int32
-                    function.argtypes = [p, ctypes.c_int64, i32, i32, p, p, i32, i32, p, p, p, p]
-                    function.restype = ctypes.c_int
-                except (ImportError, OSError, AttributeError):
-                    function = None
-            _KERNEL.append(function)
-        return _KERNEL[0]
+                    library = ctypes.CDLL(_scan.__file__)
+                except (ImportError, OSError):
+                    library = None
+                p, i32 = ctypes.c_void_p, ctypes.c_int32
+                for name, (symbol, extra) in _SYMBOLS.items():
+                    function = getattr(library, symbol, None) if library else None
+                    if function is not None:
+                        function.argtypes = [p] * (1 + extra) + [ctypes.c_int64, i32, i32, p, p,
+                                                                 i32, i32, p, p, p, p]
+                        function.restype = ctypes.c_int
+                    functions[name] = function
+            _KERNEL.append(functions)
+        return _KERNEL[0][dtype]
 
 
-def kernel_name() -> str:
-    return "c" if _kernel() is not None else "torch"
+def kernel_name(dtype: str = "float16") -> str:
+    return "c" if _kernel(dtype) is not None else "torch"
 
 
 def _scan_c(kernel, matrix: FrameMatrix, lo: int, hi: int, user: np.ndarray, clip_len: int,
             stride: int, out: _Outputs) -> None:
-    frames = matrix.frames[lo:hi]
+    data = [matrix.frames[lo:hi].ctypes.data]
+    if matrix.scales is not None:
+        data.append(matrix.scales[lo:hi].ctypes.data)
     counts = np.ascontiguousarray(matrix.counts[lo:hi], np.int64)
     ptr = lambda array: array.ctypes.data + lo * array.itemsize  # noqa: E731
-    status = kernel(frames.ctypes.data, hi - lo, matrix.n_frames, matrix.dim, counts.ctypes.data,
+    status = kernel(*data, hi - lo, matrix.n_frames, matrix.dim, counts.ctypes.data,
                     user.ctypes.data, clip_len, stride, ptr(out.frame_idx), ptr(out.frame_score),
                     ptr(out.clip_start), ptr(out.clip_score))
     if status != 0:
@@ -187,16 +235,10 @@ def _scan_c(kernel, matrix: FrameMatrix, lo: int, hi: int, user: np.ndarray, cli
 
 def _scan_torch(matrix: FrameMatrix, lo: int, hi: int, user: np.ndarray, clip_len: int,
                 stride: int, out: _Outputs) -> None:
-    """Where the C scan is not built: torch's fp16 matrix-vector product, then numpy."""
-    import torch
-
+    """Where the C scan is not built: torch's matrix-vector product, then numpy."""
     from core.editor.personalize import window_scores
 
-    with warnings.catch_warnings():    # read-only memory map: torch only reads it
-        warnings.simplefilter("ignore", UserWarning)
-        rows = torch.from_numpy(np.asarray(matrix.frames[lo:hi]).reshape(-1, matrix.dim))
-    scores = torch.mv(rows, torch.from_numpy(user).half()).float().numpy()
-    scores = scores.reshape(hi - lo, matrix.n_frames)
+    scores = _torch_scores(matrix, lo, hi, user).reshape(hi - lo, matrix.n_frames)
     counts = np.asarray(matrix.counts[lo:hi], np.int64)
     scores[np.arange(matrix.n_frames)[None, :] >= counts[:, None]] = -np.inf
     best = scores.argmax(axis=1)
@@ -208,32 +250,59 @@ def _scan_torch(matrix: FrameMatrix, lo: int, hi: int, user: np.ndarray, clip_le
     out.clip_score[lo:hi] = means[np.arange(hi - lo), start]
 
 
+def _torch_scores(matrix: FrameMatrix, lo: int, hi: int, user: np.ndarray) -> np.ndarray:
+    """Frame scores of items lo..hi, flat: fp16 as stored; int8 dequantized to float32 a
+    slice at a time (a whole block of 512-d frames in float32 would be a gigabyte)."""
+    import torch
+
+    if matrix.scales is None:
+        with warnings.catch_warnings():    # read-only memory map: torch only reads it
+            warnings.simplefilter("ignore", UserWarning)
+            rows = torch.from_numpy(np.asarray(matrix.frames[lo:hi]).reshape(-1, matrix.dim))
+        return torch.mv(rows, torch.from_numpy(user).half()).float().numpy()
+    step = max(1, TORCH_INT8_SLICE // (matrix.n_frames * matrix.dim))
+    vector = torch.from_numpy(user)
+    return np.concatenate([
+        torch.mv(torch.from_numpy(matrix.vectors(slice(a, min(a + step, hi)))
+                                  .reshape(-1, matrix.dim)), vector).numpy()
+        for a in range(lo, hi, step)])
+
+
 # -- writing ---------------------------------------------------------------------------------
 
 class MatrixWriter:
     """Appends rows and overwrites re-indexed ones; `commit()` publishes them (manifest last)."""
 
     def __init__(self, folder: Path, model_id: str, dim: int, frames_per_item: int,
-                 source: str) -> None:
+                 source: str, dtype: str | None = None) -> None:
+        """`dtype` ("float16" or "int8") is the storage of a new matrix (None: see
+        `new_matrix_dtype`); an existing matrix keeps its own, and asking for another is an
+        error."""
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / "manifest.json"
         if path.exists():
             self.manifest = json.loads(path.read_text())
+            stored = _layout(self.manifest, self.folder)
+            if dtype is not None and dtype != stored:
+                raise ValueError(f"{self.folder} holds {stored} frame embeddings, not {dtype}; "
+                                 "rebuild it to change")
         else:
             self.manifest = {"version": MATRIX_VERSION, "model_id": model_id, "dim": dim,
-                             "frames_per_item": frames_per_item, "rows": 0, "source": source}
+                             "frames_per_item": frames_per_item, "rows": 0, "source": source,
+                             "dtype": new_matrix_dtype(dtype)}
         self.rows = self.manifest["rows"]
         self.frames_total = self.manifest.get("frames_total", 0)
         self.n_frames = self.manifest["frames_per_item"]
         self.dim = self.manifest["dim"]
+        self.dtype = _layout(self.manifest, self.folder)
+        self.files = _LAYOUTS[self.dtype]
         # drop whatever an interrupted append left past the published rows
-        sizes = {"frames": self.n_frames * self.dim, "times": self.n_frames, "counts": 1,
-                 "durations": 1}
-        for name, (file, dtype) in _FILES.items():
-            target = self.folder / file
-            with open(target, "ab") as handle:
-                handle.truncate(self.rows * sizes[name] * np.dtype(dtype).itemsize)
+        per_row = _shapes(1, self.n_frames, self.dim)
+        for name, (file, dtype) in self.files.items():
+            with open(self.folder / file, "ab") as handle:
+                handle.truncate(self.rows * int(np.prod(per_row[name])) *
+                                np.dtype(dtype).itemsize)
         ids_path = self.folder / "items.txt"
         ids = ids_path.read_text(encoding="utf-8").split("\n")[:self.rows] if self.rows else []
         with open(ids_path, "ab") as handle:     # one id and a newline per row
@@ -244,14 +313,23 @@ class MatrixWriter:
     def fits(self, n_frames: int) -> bool:
         return n_frames <= self.n_frames
 
+    def _encode(self, frames: np.ndarray) -> dict[str, np.ndarray]:
+        """Frame embeddings (... x d) as this matrix stores them: fp16 (cast on writing), or
+        int8 and scales."""
+        if self.dtype == "int8":
+            q, scales = quantize(frames)
+            return {"frames": q, "scales": scales}
+        return {"frames": frames}
+
     def write_block(self, frames: np.ndarray, times: np.ndarray, counts: np.ndarray,
                     durations: np.ndarray, item_ids: list[str]) -> None:
-        """Append whole padded rows (the synthetic generator's path): frames B x N x d."""
-        for name, array in (("frames", frames), ("times", times), ("counts", counts),
-                            ("durations", durations)):
-            file, dtype = _FILES[name]
+        """Append whole padded rows (the synthetic generator's path): frames B x N x d, float
+        (zeros past each count)."""
+        arrays = {**self._encode(frames), "times": times, "counts": counts,
+                  "durations": durations}
+        for name, (file, dtype) in self.files.items():
             with open(self.folder / file, "ab") as handle:
-                handle.write(np.ascontiguousarray(array, dtype).tobytes())
+                handle.write(np.ascontiguousarray(arrays[name], dtype).tobytes())
         self.frames_total += int(np.sum(counts))
         for item_id in item_ids:
             if "\n" in item_id:
@@ -269,7 +347,9 @@ class MatrixWriter:
         if not fresh:
             return
         n, d = self.n_frames, self.dim
-        frames = np.zeros((len(fresh), n, d), np.float16)
+        # staged as fp16 for an fp16 matrix (as before int8), float32 for quantizing
+        frames = np.zeros((len(fresh), n, d), np.float16 if self.dtype == "float16"
+                          else np.float32)
         times = np.zeros((len(fresh), n), np.float32)
         for k, row in enumerate(fresh):
             frames[k, :len(row.times)] = row.vectors
@@ -281,15 +361,12 @@ class MatrixWriter:
     def _overwrite(self, position: int, row: MatrixRow) -> None:
         if position >= self.rows:          # appended earlier in this writer: rewrite the tail
             raise ValueError(f"{row.item_id} written twice before commit")
-        n, d = self.n_frames, self.dim
-        shapes = {"frames": (self.rows, n, d), "times": (self.rows, n), "counts": (self.rows,),
-                  "durations": (self.rows,)}
+        shapes = _shapes(self.rows, self.n_frames, self.dim)
         maps = {name: np.memmap(self.folder / file, dtype, "r+", shape=shapes[name])
-                for name, (file, dtype) in _FILES.items()}
-        maps["frames"][position] = 0
-        maps["frames"][position, :len(row.times)] = row.vectors
-        maps["times"][position] = 0
-        maps["times"][position, :len(row.times)] = row.times
+                for name, (file, dtype) in self.files.items()}
+        for name, values in {**self._encode(row.vectors), "times": row.times}.items():
+            maps[name][position] = 0
+            maps[name][position, :len(row.times)] = values
         self.frames_total += len(row.times) - int(maps["counts"][position])
         maps["counts"][position] = len(row.times)
         maps["durations"][position] = row.duration_s or 0.0
@@ -366,18 +443,24 @@ class MatrixMirror:
 
 
 def rebuild_frame_matrix(store: Store, model_id: str, frames_per_item: int | None = None,
-                         batch: int = 256) -> FrameMatrix:
-    """Make the matrix again from SQLite's frame embeddings of `model_id`."""
+                         batch: int = 256, dtype: str | None = None) -> FrameMatrix:
+    """Make the matrix again from SQLite's frame embeddings of `model_id`, stored as `dtype`,
+    else as $GENEREC_MATRIX_DTYPE says, else as the matrix it replaces was, else float16."""
     import shutil
 
     folder = matrix_dir(store.path, model_id)
+    try:
+        previous = json.loads((folder / "manifest.json").read_text()).get("dtype", "float16")
+    except (OSError, ValueError):
+        previous = None
+    dtype = new_matrix_dtype(dtype or os.environ.get(ENV) or previous)
     shutil.rmtree(folder, ignore_errors=True)
     items = _indexed_items(store, model_id)
     widest = store.conn.execute(
         "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM embeddings WHERE model_id = ? "
         "AND kind = 'frame' GROUP BY item_id)", (model_id,)).fetchone()[0] or 1
     writer = MatrixWriter(folder, model_id, _model_dim(store, model_id),
-                          max(frames_per_item or 1, widest), "index")
+                          max(frames_per_item or 1, widest), "index", dtype)
     for start in range(0, len(items), batch):
         writer.write_rows(_rows_from_sqlite(store, model_id, items[start:start + batch]))
     writer.commit()
