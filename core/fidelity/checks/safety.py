@@ -6,9 +6,11 @@ from __future__ import annotations
 import importlib
 
 from core.fidelity.base import STATUSES, Candidate, CheckResult
-from core.fidelity.detector import box_evidence, detect_output, unsafe
+from core.fidelity.detector import NSFW_LABEL, box_evidence, describe, detect_output, unsafe
 
-name, blocking, version = "safety", True, "1"
+# Version 2: the visual part is Yahoo's open_nsfw classifier (BSD-2-Clause), with NudeNet
+# (AGPL-3.0, an optional extra) as a second opinion only where it is installed.
+name, blocking, version = "safety", True, "2"
 
 
 def visual(candidate: Candidate, context: dict) -> dict:
@@ -19,12 +21,18 @@ def visual(candidate: Candidate, context: dict) -> dict:
     per_frame = detect_output(output, rules["frames"], context)
     boxes = box_evidence(per_frame, unsafe([found for _, _, found in per_frame], rules))
     frames = sorted({b["frame"] for b in boxes})
+    # which detectors looked, and the classifier's highest score, whatever the verdict
+    ran = [d for d in context["visual_detectors"] if d != "retinaface"]
+    top = max((d.score for _, _, found in per_frame for d in found if d.label == NSFW_LABEL), default=None)
+    seen = {"detectors": describe(tuple(ran)), "nsfw_max_score": top}
+    by = " and ".join(ran)
     if not boxes:
-        return {"status": "pass", "score": 1.0, "frames": [], "boxes": [],
-                "text": f"no unsafe content in {len(per_frame)} sampled frames"}
-    labels = ", ".join(sorted({b["label"].lower().replace("_", " ") for b in boxes}))
+        return {"status": "pass", "score": 1.0, "frames": [], "boxes": [], **seen,
+                "text": f"no unsafe content in {len(per_frame)} sampled frames ({by})"}
+    labels = ", ".join(sorted({"not safe for work (open_nsfw)" if b["label"] == NSFW_LABEL else
+                               b["label"].lower().replace("_", " ") for b in boxes}))
     return {"status": "fail", "score": round(1.0 - max(b["score"] for b in boxes), 3),
-            "frames": frames, "boxes": boxes,
+            "frames": frames, "boxes": boxes, **seen,
             "text": f"unsafe content ({labels}) in {len(frames)} of {len(per_frame)} sampled frames"}
 
 
@@ -57,4 +65,5 @@ def run(candidate: Candidate, context: dict) -> CheckResult:
     visual_part = parts["visual"]
     return CheckResult(status, min(scores) if scores else None,
                        {"text": text, "frames": visual_part.get("frames", []),
-                        "boxes": visual_part.get("boxes", []), **parts})
+                        "boxes": visual_part.get("boxes", []),
+                        "detectors": visual_part.get("detectors", []), **parts})
