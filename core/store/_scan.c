@@ -11,7 +11,9 @@
 #include <string.h>
 #include <immintrin.h>
 
+#ifndef PREFETCH_ITEMS
 #define PREFETCH_ITEMS 4
+#endif
 #define MAX_FRAMES 4096
 
 static float half_to_float(uint16_t h) {
