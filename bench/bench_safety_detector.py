@@ -163,20 +163,22 @@ def rates(samples: list[dict], key: str, flagged_key: str) -> dict:
             "false_negatives": [f"{s['source']}:{s['name']}" for s in pos if not s[flagged_key]]}
 
 
-CONFIGS = {   # name: (labels kept from the detections, face labels, threshold swept for unsafe)
-    "default": ({NSFW_LABEL, *FACE_LABELS}, FACE_LABELS, "nsfw_min_score"),
-    "nudenet": (set(NUDENET_LABELS), NUDENET_FACE_LABELS, "min_score"),
-    "default+nudenet": ({NSFW_LABEL, *FACE_LABELS, *NUDENET_LABELS}, FACE_LABELS, "nsfw_min_score"),
+NUDENET_FACE_MIN_SCORE = 0.5   # the privacy rule's face_min_score while NudeNet found the faces
+CONFIGS = {   # name: (labels kept from the detections, face labels, face threshold (None: the
+    #               rules'), threshold swept for unsafe)
+    "default": ({NSFW_LABEL, *FACE_LABELS}, FACE_LABELS, None, "nsfw_min_score"),
+    "nudenet": (set(NUDENET_LABELS), NUDENET_FACE_LABELS, NUDENET_FACE_MIN_SCORE, "min_score"),
+    "default+nudenet": ({NSFW_LABEL, *FACE_LABELS, *NUDENET_LABELS}, FACE_LABELS, None, "nsfw_min_score"),
 }
 
 
 def evaluate(samples: list[dict], found: list, rules: dict, config: str) -> dict:
-    labels, face_labels, swept = CONFIGS[config]
+    labels, face_labels, face_min, swept = CONFIGS[config]
     found = [[d for d in dets if d.label in labels] for dets in found]
     flagged = [dict(s) for s in samples]
     for s, dets, kept_unsafe, kept_faces in zip(
             flagged, found, unsafe(found, rules["safety"]),
-            faces(found, rules["privacy"]["face_min_score"], face_labels)):
+            faces(found, face_min or rules["privacy"]["face_min_score"], face_labels)):
         s["flagged_unsafe"], s["flagged_face"] = bool(kept_unsafe), bool(kept_faces)
         s["top_unsafe"] = max((d.score for d in dets if d.label == NSFW_LABEL
                                or d.label in rules["safety"]["unsafe_labels"]), default=0.0)
@@ -185,7 +187,8 @@ def evaluate(samples: list[dict], found: list, rules: dict, config: str) -> dict
         marks = [bool(k) for k in unsafe(found, {**rules["safety"], swept: score})]
         part = rates([{**s, "flagged": f} for s, f in zip(samples, marks)], "unsafe", "flagged")
         by_threshold[score] = {"tpr": part["tpr"], "fpr": part["fpr"], "fp": part["fp"]}
-    return {"safety": rates(flagged, "unsafe", "flagged_unsafe"),
+    return {"face_min_score": face_min or rules["privacy"]["face_min_score"],
+            "safety": rates(flagged, "unsafe", "flagged_unsafe"),
             "faces": rates(flagged, "face", "flagged_face"),
             "highest_unsafe_scores_on_negatives": sorted(
                 (s["top_unsafe"] for s in flagged if s["unsafe"] is False), reverse=True)[:5],
