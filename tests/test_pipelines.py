@@ -7,6 +7,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -325,10 +326,11 @@ def test_the_app_revises_with_a_chosen_pipeline(qtbot, corpus, img2img_dir, tmp_
         assert ended.args == ["Revise (diffusion)", "done"] and window.preflight.box is None
         with open_store(window.db_path) as store:
             job = json.loads(store.conn.execute(
-                "SELECT params FROM jobs WHERE kind = 'revise'").fetchone()[0])
+                "SELECT params FROM jobs WHERE kind = 'revise' ORDER BY rowid DESC").fetchone()[0])
             generation = get_generation(store, store.conn.execute(
-                "SELECT id FROM generations WHERE task = 'revise'").fetchone()[0])
-        assert job["pipeline"] == str(home / "tiny-gui") and "guidance" not in job
+                "SELECT id FROM generations WHERE task = 'revise' ORDER BY rowid DESC").fetchone()[0])
+        assert Path(job["pipeline"]).resolve() == img2img_dir.resolve()
+        assert "guidance" not in job
         assert generation["params"]["guidance"] == 6.0       # the pipeline's default, not 2.0
         assert any(m["role"] == "pipeline" for m in generation["provenance"]["models"])
     finally:
