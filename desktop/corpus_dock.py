@@ -6,7 +6,7 @@ columns: inline for a small corpus, in a worker thread for a large one, where on
 answer is shown (typing "abc" quickly asks three times)."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PySide6.QtCore import Signal
@@ -22,13 +22,22 @@ from desktop.workers import JobRunner, JobWorker
 INLINE_ITEMS = 20_000
 
 
+@dataclass(frozen=True)
+class RowsAnswer:
+    """The rows a query shows; `asked` tells the answer to the newest question from older ones,
+    `aligned` the scores aligned with `columns` (computed once per columns and scores)."""
+    asked: int
+    columns: ItemColumns
+    scores: dict[str, float] | None
+    rows: np.ndarray
+    aligned: np.ndarray | None
+
+
 def choose_rows(asked: int, columns: ItemColumns, query: ItemQuery,
-                scores: dict[str, float] | None, aligned: np.ndarray | None) -> tuple:
-    """The rows `query` shows (and the scores aligned with `columns`, computed once per pair
-    of columns and scores); `asked` tells the answer to the newest question from older ones."""
+                scores: dict[str, float] | None, aligned: np.ndarray | None) -> RowsAnswer:
     if query.by_preference and scores is not None and aligned is None:
         aligned = columns.scores(scores)
-    return asked, columns, scores, visible_rows(columns, query, aligned), aligned
+    return RowsAnswer(asked, columns, scores, visible_rows(columns, query, aligned), aligned)
 
 
 class CorpusDock(QWidget):
@@ -121,18 +130,17 @@ class CorpusDock(QWidget):
         worker.succeeded.connect(self._show)
         self.runner.start(worker)
 
-    def _show(self, answer: tuple) -> None:
-        asked, columns, scores, rows, aligned = answer
-        if asked != self._asked:
+    def _show(self, answer: RowsAnswer) -> None:
+        if answer.asked != self._asked:
             return                            # a newer question is on its way
-        if aligned is not None:
-            self._aligned = (columns, scores, aligned)
-        self.model.set_rows(columns, rows)
+        if answer.aligned is not None:
+            self._aligned = (answer.columns, answer.scores, answer.aligned)
+        self.model.set_rows(answer.columns, answer.rows)
         row = self.model.row_of(self.selected) if self.selected else None
         if row is not None:       # the selection survives a new filter or order, or comes back
             self.view.setCurrentIndex(self.model.index(row))
             self.view.scrollTo(self.model.index(row))
-        self.rows_shown.emit(len(rows))
+        self.rows_shown.emit(len(answer.rows))
 
     def current_item(self) -> str | None:
         index = self.view.currentIndex()
