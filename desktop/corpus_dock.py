@@ -13,6 +13,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLineEdit, QVBoxLayout, QWidget
 
 from core.corpus.browser import ANY, ItemColumns, ItemQuery, visible_rows
+from core.recommender.content import ScoreTable
 from desktop.corpus_model import CorpusModel, ItemIdRole
 from desktop.corpus_view import CorpusView
 from desktop.workers import JobRunner, JobWorker
@@ -28,15 +29,15 @@ class RowsAnswer:
     `aligned` the scores aligned with `columns` (computed once per columns and scores)."""
     asked: int
     columns: ItemColumns
-    scores: dict[str, float] | None
+    scores: ScoreTable | None
     rows: np.ndarray
     aligned: np.ndarray | None
 
 
 def choose_rows(asked: int, columns: ItemColumns, query: ItemQuery,
-                scores: dict[str, float] | None, aligned: np.ndarray | None) -> RowsAnswer:
+                scores: ScoreTable | None, aligned: np.ndarray | None) -> RowsAnswer:
     if query.by_preference and scores is not None and aligned is None:
-        aligned = columns.scores(scores)
+        aligned = columns.align(scores.item_ids, scores.values)
     return RowsAnswer(asked, columns, scores, visible_rows(columns, query, aligned), aligned)
 
 
@@ -48,7 +49,7 @@ class CorpusDock(QWidget):
         super().__init__(parent)
         self.runner = runner or JobRunner(self)
         self.query = ItemQuery()
-        self.scores: dict[str, float] | None = None      # the selected user's, by item id
+        self.scores: ScoreTable | None = None            # the selected user's
         self._aligned: tuple | None = None               # (columns, scores, aligned array)
         self._asked = 0
         self.model = CorpusModel(self)
@@ -105,7 +106,7 @@ class CorpusDock(QWidget):
         self.query = replace(self.query, licence=self.licence.currentText().split(": ", 1)[1])
         self._ask(columns)
 
-    def set_scores(self, scores: dict[str, float] | None) -> None:
+    def set_scores(self, scores: ScoreTable | None) -> None:
         """Predicted preferences of the selected user, used when that sort is chosen."""
         self.scores = scores
         if self.query.by_preference:

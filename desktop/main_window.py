@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDia
 
 from core.corpus.browser import corpus_snapshot
 from core.errors import GenerecError
+from core.gc_control import freeze_long_lived
 from core.export.gate import export_refusal
 from core.fidelity.evidence import evidence_sources
 from core.fidelity.review import OverrideRequired, check_state, record_decision
@@ -179,16 +180,18 @@ class MainWindow(OperatorActions, QMainWindow):
         self.runner.start(worker)
 
     def _on_warm(self) -> None:
+        freeze_long_lived()   # torch's objects: a collection walking them stalled the GUI
         self.is_warm = True   # a failure here shows up, with its message, in the first job
         self.warmed_up.emit()
 
     # -- corpus ---------------------------------------------------------------------------
     def reload(self) -> int:
         """Show the corpus as it is now: a small one at once, a large one (a million items
-        take seconds to list) from a worker, the grid saying so meanwhile. Returns its size."""
+        take seconds to list) from a worker, the grid saying so meanwhile. Returns its size, or
+        INLINE_ITEMS + 1 for any larger corpus."""
         self._reloads += 1
         with open_store(self.db_path) as store:
-            items = item_count(store)
+            items = item_count(store, at_most=INLINE_ITEMS + 1)   # a cold million: 600 ms
             if items <= INLINE_ITEMS:
                 self._show_snapshot((self._reloads, corpus_snapshot(store)))
                 return items
@@ -217,6 +220,7 @@ class MainWindow(OperatorActions, QMainWindow):
         if reload != self._reloads:
             return                          # a newer reload is on its way
         summary = snapshot.summary
+        freeze_long_lived()   # the columns: a million entries per tuple to walk in a collection
         self.corpus.set_columns(snapshot.columns)
         self.users.set_users(snapshot.users)
         if self.view.empty_text == LOADING_TEXT:
@@ -259,17 +263,17 @@ class MainWindow(OperatorActions, QMainWindow):
         db_path, encoder = self.db_path, self.state.encoder
 
         def scores(_progress):
-            from core.recommender.service import predicted_scores
+            from core.recommender.service import predicted_score_table
 
             with open_store(db_path) as store:
-                return predicted_scores(store, encoder, user_id)
+                return predicted_score_table(store, encoder, user_id)
 
         worker = JobWorker(scores)
         worker.succeeded.connect(self._on_scores)
         worker.failed.connect(self._on_scores_failed)
         self.runner.start(worker)
 
-    def _on_scores(self, scores: dict) -> None:
+    def _on_scores(self, scores) -> None:
         self.corpus.set_scores(scores)
 
     def _on_scores_failed(self, _message: str) -> None:

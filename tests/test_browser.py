@@ -36,7 +36,7 @@ def test_rows_come_in_title_order_without_case_and_filters_combine():
 
 def test_preference_order_puts_the_best_first_ties_by_title_and_unscored_last():
     columns = ItemColumns.from_items(ITEMS)
-    scores = columns.scores({"c3": 0.9, "b2": 0.1, "d4": 0.1})
+    scores = columns.align(["zz", "c3", "b2", "d4"], np.array([5.0, 0.9, 0.1, 0.1]))
     query = ItemQuery(by_preference=True)
     assert ids(columns, visible_rows(columns, query, scores)) == ["c3", "b2", "d4", "a1"]
     assert ids(columns, visible_rows(columns, ItemQuery(), scores)) == ["a1", "b2", "d4", "c3"]
@@ -76,6 +76,6 @@ def test_a_large_list_filters_in_one_vectorised_pass(n):
     rows = visible_rows(columns, ItemQuery(text="clip 007"))
     assert len(rows) == n // 1000
     assert all(columns.titles[k] == "clip 007" for k in rows)
-    scores = columns.scores({f"i{k:06d}": float(k) for k in range(n)})
+    scores = columns.align([f"i{k:06d}" for k in range(n)], np.arange(n, dtype=float))
     best = visible_rows(columns, ItemQuery(text="clip 007", by_preference=True), scores)
     assert columns.ids[best[0]] == f"i{n - 1000 + 7:06d}"

@@ -338,7 +338,7 @@ def test_train_recommender_job_and_sort_by_prediction(qtbot, open_window, corpus
     assert ended.args == ["Train recommender", "done"] and "MMGCN" in messages[-1]
     window.corpus.sort.setCurrentIndex(1)
     qtbot.waitUntil(lambda: window.corpus.scores is not None, timeout=30000)
-    scores = window.corpus.scores
+    scores = window.corpus.scores.as_dict()
     shown = window.corpus.model.visible_ids()
     assert [scores[i] for i in shown] == sorted(scores.values(), reverse=True)
 

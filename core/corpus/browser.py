@@ -9,31 +9,19 @@ the rows `visible_rows` selects.
 """
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 
+from core.gc_control import collection_paused
 from core.store import Store
 from core.store.corpus import BROWSER_KEYS, browser_rows, counts, list_users
 
 ANY = "any"
 FILTER_FIELDS = ("source", "status", "licence")
 UNKNOWN_LICENCE = "unknown"
-
-
-@contextmanager
-def collection_paused():
-    """The cyclic garbage collector off (process-wide) for the duration."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+CHUNK = 20_000        # rows per GIL-holding step
 
 
 @dataclass(frozen=True)
@@ -143,10 +131,18 @@ class ItemColumns:
         return {"id": self.ids[k], "title": self.titles[k], "thumbnail_path": self.thumbnails[k],
                 "error": self.errors[k], **{name: self.value(name, k) for name in FILTER_FIELDS}}
 
-    def scores(self, by_id: dict[str, float]) -> np.ndarray:
-        """Scores aligned with the columns; items without a score get -inf (listed last)."""
-        return np.fromiter((by_id.get(item_id, -np.inf) for item_id in self.ids),
-                           dtype=np.float64, count=len(self.ids))
+    def align(self, item_ids: Sequence[str], values: np.ndarray) -> np.ndarray:
+        """`values` of `item_ids` aligned with the columns; -inf (listed last) where an item has
+        none. Looked up by binary search a chunk at a time: no long GIL hold."""
+        aligned = np.full(len(self), -np.inf)
+        if not len(self):
+            return aligned
+        for lo in range(0, len(item_ids), CHUNK):
+            ids = np.array(item_ids[lo:lo + CHUNK], dtype=str)
+            k = np.minimum(np.searchsorted(self.sorted_ids, ids), len(self) - 1)
+            found = self.sorted_ids[k] == ids
+            aligned[self.id_order[k[found]]] = np.asarray(values[lo:lo + CHUNK])[found]
+        return aligned
 
 
 @dataclass(frozen=True)

@@ -142,11 +142,14 @@ class Recommender:
     visual: np.ndarray             # I x f, the visual features the reps were built from
     model: object
 
-    def scores(self, user_id: str) -> dict[str, float]:
+    def score_values(self, user_id: str) -> np.ndarray:
+        """The user's score of every item, in `item_ids` order."""
         if user_id not in self.users:
             raise InputError(f"user {user_id!r} is unknown to recommender {self.model_id}")
-        values = self.item_reps @ self.user_reps[self.users[user_id]]
-        return dict(zip(self.item_ids, values.tolist()))
+        return self.item_reps @ self.user_reps[self.users[user_id]]
+
+    def scores(self, user_id: str) -> dict[str, float]:
+        return dict(zip(self.item_ids, self.score_values(user_id).tolist()))
 
     def scores_with_visual(self, user_id: str, rows: np.ndarray, visual: np.ndarray) -> np.ndarray:
         """PS: the prediction with the items' visual feature replaced (graph messages fixed)."""
@@ -166,15 +169,15 @@ def latest_recommender(store: Store, encoder_id: str):
 
 def load_recommender(store: Store, encoder_id: str) -> Recommender:
     """The latest MMGCN trained on features of encoder `encoder_id` (a model id)."""
+    row = latest_recommender(store, encoder_id)
+    if row is None:        # said before importing torch: the browser's fallback stays light
+        raise InputError("no trained recommender for this encoder; run 'generec train-recommender'")
     import torch
     from safetensors import safe_open
     from safetensors.torch import load_file
 
     from core.recommender.mmgcn import MMGCN, normalised_adjacency
 
-    row = latest_recommender(store, encoder_id)
-    if row is None:
-        raise InputError("no trained recommender for this encoder; run 'generec train-recommender'")
     with safe_open(row["path"], "pt") as handle:
         config = json.loads(handle.metadata()["config"])
     model = MMGCN(len(config["users"]), len(config["items"]), config["features"], config["dim"])
@@ -201,16 +204,21 @@ def load_recommender(store: Store, encoder_id: str) -> Recommender:
                        users.numpy(), item_reps, current.features["visual"], model)
 
 
-def predicted_scores(store: Store, encoder: str | None, user_id: str) -> dict[str, float]:
-    """What the corpus browser sorts by: MMGCN's scores when one is trained for this encoder,
-    otherwise the content similarity to the user's liked thumbnails."""
-    from core.recommender.content import content_scores
+def predicted_score_table(store: Store, encoder: str | None, user_id: str):
+    """What the corpus browser sorts by (a ScoreTable): MMGCN's scores when one is trained for
+    this encoder and knows the user, otherwise the content similarity to the user's liked
+    thumbnails."""
+    from core.recommender.content import ScoreTable, content_score_table
 
     encoder_id = resolve_model_id(store, encoder)
     try:
         recommender = load_recommender(store, encoder_id)
     except InputError:
-        return content_scores(store, encoder_id, user_id)
+        return content_score_table(store, encoder_id, user_id)
     if user_id not in recommender.users:
-        return content_scores(store, encoder_id, user_id)
-    return recommender.scores(user_id)
+        return content_score_table(store, encoder_id, user_id)
+    return ScoreTable(list(recommender.item_ids), recommender.score_values(user_id))
+
+
+def predicted_scores(store: Store, encoder: str | None, user_id: str) -> dict[str, float]:
+    return predicted_score_table(store, encoder, user_id).as_dict()

@@ -31,8 +31,13 @@ def counts(store: Store) -> dict[str, int]:
     }
 
 
-def item_count(store: Store) -> int:
-    return store.conn.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+def item_count(store: Store, at_most: int | None = None) -> int:
+    """How many items the corpus has; with `at_most`, counting stops there (a bounded read,
+    for deciding on the GUI thread whether a corpus is large)."""
+    if at_most is None:
+        return store.conn.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+    return store.conn.execute("SELECT COUNT(*) FROM (SELECT 1 FROM items LIMIT ?)",
+                              (at_most,)).fetchone()[0]
 
 
 def mark_item_failed(store: Store, item_id: str, error: str) -> None:
