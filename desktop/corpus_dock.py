@@ -7,16 +7,19 @@ answer is shown (typing "abc" quickly asks three times)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLineEdit, QVBoxLayout, QWidget
 
 from core.corpus.browser import ANY, ItemColumns, ItemQuery, visible_rows
-from core.recommender.content import ScoreTable
 from desktop.corpus_model import CorpusModel, ItemIdRole
 from desktop.corpus_view import CorpusView
 from desktop.workers import JobRunner, JobWorker
+
+if TYPE_CHECKING:
+    from core.recommender.content import ScoreTable
 
 # Up to this many items the rows are chosen on the GUI thread: it takes under 5 ms, and the
 # grid then never shows a stale filter. Larger corpora choose them in a worker.
@@ -117,7 +120,7 @@ class CorpusDock(QWidget):
         self._ask()
 
     def _ask(self, columns: ItemColumns | None = None) -> None:
-        columns = columns or self.model.columns
+        columns = columns if columns is not None else self.model.columns   # empty is falsy
         if columns is None:
             return
         self._asked += 1

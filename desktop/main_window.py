@@ -11,10 +11,10 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDia
 
 from core.corpus.browser import corpus_snapshot
 from core.errors import GenerecError
-from core.gc_control import freeze_long_lived
 from core.export.gate import export_refusal
 from core.fidelity.evidence import evidence_sources
 from core.fidelity.review import OverrideRequired, check_state, record_decision
+from core.gc_control import freeze_long_lived
 from core.operator import operator_name
 from core.store import open_store
 from core.store.corpus import (get_item, item_count, item_segments, latest_generations,
@@ -214,6 +214,7 @@ class MainWindow(OperatorActions, QMainWindow):
         self.view.viewport().update()
         self.notify("Open corpus", f"Could not list {self.db_path}: {message}",
                     QMessageBox.Icon.Warning)
+        self._start_background_work()
 
     def _show_snapshot(self, answer: tuple) -> None:
         reload, snapshot = answer
@@ -232,7 +233,12 @@ class MainWindow(OperatorActions, QMainWindow):
         self.view.viewport().update()
         self.refresh_review()
         self.corpus_loaded.emit(len(snapshot.columns))
-        if not self._warming:       # torch's import would compete with a large corpus's load
+        self._start_background_work()
+
+    def _start_background_work(self) -> None:
+        """Once, after the first corpus load: the warm-up (torch's import would compete with a
+        large corpus's load) and the search for pretrained pipelines."""
+        if not self._warming:
             self._warming = True
             QTimer.singleShot(WARM_UP_DELAY_MS, self._warm_up)
             self.find_pipelines()

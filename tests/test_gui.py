@@ -326,6 +326,17 @@ def test_item_models_keep_reference_counts(qapp, corpus_copy):
     dock.deleteLater()
 
 
+def test_a_corpus_emptied_by_a_reload_shows_no_rows(qapp):
+    from desktop.corpus_dock import CorpusDock
+
+    dock = CorpusDock()
+    dock.set_columns(ItemColumns.from_items([{"id": "a", "title": "A"}, {"id": "b", "title": "B"}]))
+    assert dock.model.visible_ids() == ["a", "b"]
+    dock.set_columns(ItemColumns.from_items([]))    # empty columns are falsy: not "no change"
+    assert dock.model.rowCount() == 0
+    dock.deleteLater()
+
+
 def test_train_recommender_job_and_sort_by_prediction(qtbot, open_window, corpus_copy, monkeypatch):
     window = open_window(corpus_copy)
     messages = []
