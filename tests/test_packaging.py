@@ -44,8 +44,20 @@ def test_entry_script_runs_the_cli_or_the_gui():
     assert sources == {"core.cli", "desktop.app"}
 
 
-@pytest.mark.parametrize("table", ["PACKAGE_DATAS", "PACKAGE_BINARIES"])
+def torch_cuda(purelib: Path | None = None) -> str | None:
+    """The installed torch's CUDA version (None: a CPU build), read from torch/version.py as the
+    spec reads it, without importing torch."""
+    base = (purelib / "torch" if purelib
+            else Path(next(iter(importlib.util.find_spec("torch").submodule_search_locations))))
+    namespace = {}
+    exec((base / "version.py").read_text(), namespace)
+    return namespace["cuda"]
+
+
+@pytest.mark.parametrize("table", ["PACKAGE_DATAS", "PACKAGE_BINARIES", "CUDA_TORCH_BINARIES"])
 def test_package_files_exist(table):
+    if table == "CUDA_TORCH_BINARIES" and torch_cuda() is None:
+        pytest.skip("a CPU torch: the spec leaves torchvision's CUDA-built libraries out")
     for package, patterns in TABLES[table].items():
         spec = importlib.util.find_spec(package)
         assert spec is not None, f"{package} is not installed"
@@ -114,3 +126,85 @@ def test_resources_resolve_in_the_checkout_otherwise(tmp_path, frozen, meipass):
     seen = resources_seen(tmp_path, frozen, meipass)
     assert seen == ROOT / "resources"
     assert (seen / "fidelity_rules.json").is_file()
+
+
+# -- the CPU torch runtime (packaging/cpu_runtime.sh, issue 16) -------------------------------
+HOOK_STUB = "torchvision._meta_registrations"
+
+
+def test_spec_registers_the_torchvision_hook_for_a_cpu_torch():
+    hooks = TABLES["CPU_TORCH_RUNTIME_HOOKS"]
+    assert hooks == ["packaging/rthook_torchvision_cpu.py"]
+    assert all((ROOT / hook).is_file() for hook in hooks)
+    text = SPEC.read_text()
+    assert "runtime_hooks=[str(ROOT / hook) for hook in CPU_TORCH_RUNTIME_HOOKS] if CPU_TORCH" in text
+    assert "CPU_TORCH = torch_cuda() is None" in text
+    # nothing the spec requires names NVIDIA's packages: a CPU build environment has none
+    for table in ("PACKAGE_DATAS", "PACKAGE_BINARIES", "METADATA", "LAZY_PACKAGES"):
+        assert "nvidia" not in repr(TABLES[table]).lower()
+
+
+def test_runtime_hook_installs_the_stub_before_torchvision():
+    """The hook file as PyInstaller runs it (a fresh interpreter, before the entry script): the
+    stub is an empty module, nothing is imported for it (no torch, no torchvision), and a module
+    already there is kept."""
+    hook = ROOT / "packaging" / "rthook_torchvision_cpu.py"
+    code = (f"import runpy, sys\nrunpy.run_path({str(hook)!r})\n"
+            f"stub = sys.modules[{HOOK_STUB!r}]\n"
+            "assert [n for n in vars(stub) if not n.startswith('__')] == [], vars(stub)\n"
+            "assert 'torch' not in sys.modules and 'torchvision' not in sys.modules\n"
+            f"sys.modules[{HOOK_STUB!r}] = kept = object()\nrunpy.run_path({str(hook)!r})\n"
+            f"assert sys.modules[{HOOK_STUB!r}] is kept\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def cpu_build_venv() -> Path | None:
+    venv = Path(os.environ.get("CPU_VENV", ROOT / "build" / "cpu-venv"))
+    return venv if (venv / "bin" / "python").is_file() else None
+
+
+@pytest.mark.skipif(cpu_build_venv() is None,
+                    reason="no CPU build environment (bash packaging/cpu_runtime.sh makes one; "
+                           "CPU_VENV=DIR names another)")
+def test_runtime_hook_lets_torchvision_import_beside_the_cpu_torch():
+    """In the CPU build environment, without its .pth stub (python -S), the way the bundle runs:
+    torchvision fails to import without the hook and imports, transforms working, with it."""
+    python = cpu_build_venv() / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    assert torch_cuda(Path(purelib)) is None, "the CPU build environment holds a CUDA torch"
+    hook = ROOT / "packaging" / "rthook_torchvision_cpu.py"
+
+    def run(with_hook: bool):
+        code = (f"import runpy, sys\nsys.path.append({purelib!r})\n"
+                + (f"runpy.run_path({str(hook)!r})\n" if with_hook else "")
+                + "import torch, torchvision.transforms as T\nfrom PIL import Image\n"
+                "x = T.Compose([T.Resize(8), T.CenterCrop(8), T.ToTensor()])(Image.new('RGB', (16, 12)))\n"
+                "assert tuple(x.shape) == (3, 8, 8) and torch.version.cuda is None\n")
+        return subprocess.run([str(python), "-S", "-c", code], capture_output=True, text=True)
+
+    without = run(with_hook=False)
+    assert without.returncode != 0 and "torchvision::" in without.stderr, without.stderr[-1000:]
+    with_hook = run(with_hook=True)
+    assert with_hook.returncode == 0, with_hook.stderr[-2000:]
+
+
+def test_dropped_files_spare_what_torch_and_torchvision_load():
+    """DROP and CPU_TORCH_DROP (fnmatch on paths in the bundle) take test programs and
+    torchvision's CUDA-built files, never torch's own libraries, its shared-memory manager or
+    torchvision's Python code."""
+    import fnmatch
+
+    def dropped(path):
+        return any(fnmatch.fnmatchcase(path, p) for p in TABLES["DROP"] + TABLES["CPU_TORCH_DROP"])
+
+    for path in ["torch/lib/libtorch_cpu.so", "torch/lib/libtorch.so", "torch/lib/libc10.so",
+                 "torch/lib/libtorch_python.so", "torch/lib/libgomp.so.1", "torch/bin/torch_shm_manager",
+                 "torchvision/transforms/functional.py", "torchvision/__init__.py", "libc10.so"]:
+        assert not dropped(path), path
+    for path in ["torch/test/Dict_test", "torch/bin/test_api", "torch/bin/TCPStoreTest",
+                 "torch/bin/protoc-3.13.0.0", "torch/lib/libtorchbind_test.so", "torchvision/_C.so",
+                 "torchvision/image.so", "torchvision.libs/libnvjpeg.36e11081.so.13", "libcudart.so.13"]:
+        assert dropped(path), path
+    assert all(path.startswith("torch/lib/") for path in TABLES["STRIP"])
