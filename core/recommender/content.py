@@ -34,7 +34,3 @@ def content_score_table(store: Store, model_id: str, user_id: str) -> ScoreTable
     whole = max(matrix.n_frames, 1)       # one window per item: all of its frames
     picks = matrix.scan(user, clip_len=whole, stride=whole)
     return ScoreTable(picks.item_ids, picks.clip_score)
-
-
-def content_scores(store: Store, model_id: str, user_id: str) -> dict[str, float]:
-    return content_score_table(store, model_id, user_id).as_dict()

@@ -148,9 +148,6 @@ class Recommender:
             raise InputError(f"user {user_id!r} is unknown to recommender {self.model_id}")
         return self.item_reps @ self.user_reps[self.users[user_id]]
 
-    def scores(self, user_id: str) -> dict[str, float]:
-        return dict(zip(self.item_ids, self.score_values(user_id).tolist()))
-
     def scores_with_visual(self, user_id: str, rows: np.ndarray, visual: np.ndarray) -> np.ndarray:
         """PS: the prediction with the items' visual feature replaced (graph messages fixed)."""
         import torch
