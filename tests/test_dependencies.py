@@ -61,13 +61,13 @@ def test_every_import_of_the_app_is_a_declared_dependency():
 
 
 def test_the_scan_sees_lazy_imports_and_the_dependencies_it_needs():
-    """The scan would catch today's known cases: scipy is imported inside a function, and the
-    dev extra's test images library is not imported by the app."""
+    """The scan would catch today's known cases: onnxruntime is imported inside a function, and
+    the dev extra's test images library is not imported by the app."""
     imports = _imports()
-    assert "core/evaluation/generative.py" in imports["scipy"]
+    assert "core/fidelity/detector.py" in imports["onnxruntime"]
     assert "skimage" not in imports and "pytest" not in imports
     runtime, _, _ = _declared()
-    assert {"scipy", "sqlite-utils", "torch", "pyside6"} <= runtime
+    assert {"onnxruntime", "sqlite-utils", "torch", "pyside6"} <= runtime
 
 
 def test_a_plain_install_carries_the_bundled_resources(tmp_path):

@@ -11,7 +11,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Personalize and generate", ("personalize", "generate", "batch", "instruct")),
     ("Train models", ("train-clip", "train-video-model", "train-thumbnail-model",
                       "train-recommender", "train-judge")),
-    ("Measure", ("evaluate", "fairness")),
+    ("Measure", ("evaluate", "fairness", "selftest")),
     ("Review, export and expire", ("check", "review", "export", "purge-expired", "jobs")),
     ("Provenance and audit", ("verify", "audit")),
 )

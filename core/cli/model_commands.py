@@ -100,6 +100,14 @@ def register_editor(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_evaluate)
 
+    p = sub.add_parser("selftest", help="the bundled models' outputs on fixed inputs, to compare "
+                                        "two installs")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--against", type=Path, metavar="FILE",
+                   help="another install's 'selftest --json' output: exit 1 where any output "
+                        "differs by more than the tolerance")
+    p.set_defaults(run=cmd_selftest)
+
 
 def _task_arguments(p: argparse.ArgumentParser, tasks=("thumbnail", "clip")) -> None:
     p.add_argument("--user", required=True)
@@ -236,3 +244,26 @@ def cmd_evaluate(args) -> int:
 
     print(format_report(report))
     return 0
+
+
+def cmd_selftest(args) -> int:
+    from core.selftest import TOLERANCE, compare, read_selftest, run_selftest
+
+    theirs = read_selftest(args.against) if args.against else None
+    result = run_selftest()
+    if theirs is None:
+        print(result.to_json() if args.json else
+              "\n".join(f"{name:>20}: mean {v[-2]:+.6f} std {v[-1]:.6f}"
+                        for name, v in result.outputs.items()))
+        return 0
+    differences = compare(result, theirs)
+    if args.json:
+        print(json.dumps({"tolerance": TOLERANCE, "ours": result.versions,
+                          "theirs": theirs.get("versions"),
+                          "max_abs": {d.name: d.max_abs for d in differences}}))
+    else:
+        print(f"ours {result.versions}, theirs {theirs.get('versions')}")
+        for d in differences:
+            shown = "missing on one side" if d.max_abs is None else f"max |difference| {d.max_abs:.2e}"
+            print(f"{d.name:>20}: {shown} {'ok' if d.within else f'OVER {TOLERANCE:g}'}")
+    return 0 if all(d.within for d in differences) else 1

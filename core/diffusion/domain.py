@@ -67,13 +67,18 @@ def gaussian(embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def frechet_from_stats(mu_a, cov_a, mu_b, cov_b) -> float:
-    """Fréchet distance between two Gaussians."""
-    from scipy import linalg
-
+    """Fréchet distance between two Gaussians:
+    |mu_a - mu_b|^2 + tr(cov_a) + tr(cov_b) - 2 tr((cov_a cov_b)^1/2).
+    The last trace is the sum of the square roots of the eigenvalues of the symmetric
+    S cov_b S with S = cov_a^1/2 (same spectrum as cov_a cov_b), so two symmetric
+    eigendecompositions replace a general matrix square root (no scipy in the runtime)."""
     eps = np.eye(len(mu_a)) * 1e-6
-    root = linalg.sqrtm((cov_a + eps) @ (cov_b + eps))
-    root = root.real if np.iscomplexobj(root) else root
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root))
+    values, vectors = np.linalg.eigh(np.asarray(cov_a, np.float64) + eps)
+    root_a = (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
+    product = root_a @ (np.asarray(cov_b, np.float64) + eps) @ root_a
+    trace_root = np.sqrt(np.clip(np.linalg.eigvalsh((product + product.T) / 2), 0, None)).sum()
+    return float(((np.asarray(mu_a) - np.asarray(mu_b)) ** 2).sum()
+                 + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_root)
 
 
 def domain_paths(checkpoint: Path) -> tuple[Path, Path]:

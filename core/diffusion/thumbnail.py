@@ -21,6 +21,15 @@ def generate_thumbnails(model: LoadedModel, item_frames: list[np.ndarray],
                         seed: int = 0, progress: Progress | None = None) -> np.ndarray:
     """One thumbnail per (item frame embeddings, liked thumbnail embeddings or None) pair;
     returns B x S x S x 3 uint8."""
+    return tensor_to_frames(sample_thumbnails(model, item_frames, liked, sampler, steps, guidance,
+                                              seed, progress))
+
+
+def sample_thumbnails(model: LoadedModel, item_frames: list[np.ndarray],
+                      liked: list[np.ndarray | None], sampler: str = DEFAULT_SAMPLER,
+                      steps: int = DEFAULT_STEPS, guidance: float = DEFAULT_GUIDANCE,
+                      seed: int = 0, progress: Progress | None = None) -> torch.Tensor:
+    """generate_thumbnails' sampler output before quantisation: B x 3 x S x S."""
     cfg, dev = model.config, next(model.net.parameters()).device
     rng = np.random.default_rng(seed)
     with_user, without = [], []
@@ -32,8 +41,7 @@ def generate_thumbnails(model: LoadedModel, item_frames: list[np.ndarray],
     predict = guided(lambda x, t: model.net(x, t, **cond), lambda x, t: model.net(x, t, **null),
                      guidance)
     size = cfg["size"]
-    x = denoise(predict, (len(item_frames), 3, size, size), cfg, sampler, steps,
-                torch.Generator(dev).manual_seed(seed), progress=progress,
-                on_step=(lambda n, total: progress.update(n, total, f"step {n} of {total}"))
-                if progress is not None else None)
-    return tensor_to_frames(x)
+    return denoise(predict, (len(item_frames), 3, size, size), cfg, sampler, steps,
+                   torch.Generator(dev).manual_seed(seed), progress=progress,
+                   on_step=(lambda n, total: progress.update(n, total, f"step {n} of {total}"))
+                   if progress is not None else None)

@@ -24,6 +24,21 @@ def run_blocks(model: LoadedModel, n_frames: int, conditions: list[Condition],
                on_block: Callable[[int, int, np.ndarray], None] | None = None) -> np.ndarray:
     """B clips of n_frames: revised from `sources` (B x N x S x S x 3 uint8) or created from
     noise. Returns B x N x S x S x 3 uint8."""
+    out = sample_blocks(model, n_frames, conditions, sources, strength, sampler, steps, guidance,
+                        seed, progress, on_block)
+    size = model.config["size"]
+    frames = tensor_to_frames(out.reshape(-1, 3, size, size))
+    return frames.reshape(len(conditions), -1, size, size, 3)[:, :n_frames]
+
+
+def sample_blocks(model: LoadedModel, n_frames: int, conditions: list[Condition],
+                  sources: np.ndarray | None = None, strength: float = 1.0,
+                  sampler: str = DEFAULT_SAMPLER, steps: int = DEFAULT_STEPS,
+                  guidance: float = DEFAULT_GUIDANCE, seed: int = 0,
+                  progress: Progress | None = None,
+                  on_block: Callable[[int, int, np.ndarray], None] | None = None) -> torch.Tensor:
+    """run_blocks' sampler output before quantisation: B x (blocks k 3) x S x S in [-1, 1]
+    (every block's frames, the padding past n_frames included)."""
     cfg, dev = model.config, next(model.net.parameters()).device
     p, k, size = cfg["past"], cfg["future"], cfg["size"]
     batch = len(conditions)
@@ -55,8 +70,7 @@ def run_blocks(model: LoadedModel, n_frames: int, conditions: list[Condition],
             progress.update(b + 1, blocks, f"block {b + 1} of {blocks}")
         if on_block is not None:
             on_block(b + 1, blocks, tensor_to_frames(block[0].reshape(k, 3, size, size)))
-    frames = tensor_to_frames(out.reshape(batch * blocks * k, 3, size, size))
-    return frames.reshape(batch, blocks * k, size, size, 3)[:, :n_frames]
+    return out
 
 
 def _to(batch: dict, dev) -> dict:

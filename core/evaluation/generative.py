@@ -286,14 +286,9 @@ def clip_features(embeddings: list[np.ndarray]) -> np.ndarray:
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     """Fréchet distance between Gaussians fitted to two sets of feature rows."""
-    from scipy import linalg
+    from core.diffusion.domain import frechet_from_stats, gaussian
 
-    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
-    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    eps = np.eye(len(mu_a)) * 1e-6
-    root = linalg.sqrtm((cov_a + eps) @ (cov_b + eps))
-    root = root.real if np.iscomplexobj(root) else root
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root))
+    return frechet_from_stats(*gaussian(a), *gaussian(b))
 
 
 def _mean_of_users(values: list[list[float]]) -> float | None:
