@@ -12,9 +12,19 @@ dest=$prefix/opt/generec-studio
 bindir=$prefix/bin
 launcher=${XDG_DATA_HOME:-$HOME/.local/share}/applications/generec-studio.desktop
 
+# The folders this install created (those that did not exist before it), listed inside the
+# installed folder so that --uninstall removes them too when they are empty again.
+created=.created-folders
+
 remove() {
+    folders=""                          # longest path first: children before their parents
+    [ -f "$dest/$created" ] && folders=$(awk '{ print length($0) "\t" $0 }' "$dest/$created" |
+                                         sort -rn | cut -f2-)
     rm -rf "$dest"
     rm -f "$bindir/generec" "$bindir/generec-studio" "$launcher"
+    printf '%s\n' "$folders" | while IFS= read -r folder; do
+        [ -z "$folder" ] || rmdir "$folder" 2>/dev/null || true
+    done
 }
 
 case "${1:-}" in
@@ -30,8 +40,17 @@ if [ ! -x "$here/generec-studio/generec-studio" ]; then
 fi
 
 remove
+new_folders=""
+for folder in "$prefix/opt" "$bindir" "$(dirname "$launcher")"; do
+    while [ ! -d "$folder" ]; do        # the folder and each missing parent
+        new_folders="$new_folders$folder
+"
+        folder=$(dirname "$folder")
+    done
+done
 mkdir -p "$prefix/opt" "$bindir" "$(dirname "$launcher")"
 cp -a "$here/generec-studio" "$dest"
+printf '%s' "$new_folders" | sort -u > "$dest/$created"
 ln -s "$dest/generec" "$bindir/generec"
 ln -s "$dest/generec-studio" "$bindir/generec-studio"
 cat > "$launcher" <<EOF

@@ -12,7 +12,9 @@ an install whose metadata is older than the checkout cannot hide a new dependenc
 For each distribution the licence is read from its metadata (License-Expression, else License, and the
 `License ::` classifiers) and from the titles of the licence files it ships in its .dist-info
 folder (nudenet's metadata says MIT while its wheel carries the AGPL-3.0 text: a file's title
-that the declared licence does not explain counts).
+that the declared licence does not explain counts), and from the native libraries it ships:
+a wheel may carry a GPL-only library whatever its own licence says (PyAV's BSD-3-Clause wheels
+carry libx264 and libx265, which their libavcodec links: PyAV issues #2270 and #2408).
 
 Families: AGPL and GPL are strong copyleft (the gate fails); LGPL, MPL and the like are weak
 copyleft (listed, pass: Qt is LGPL-3.0, linked dynamically and replaceable). An SPDX expression
@@ -58,6 +60,17 @@ _WEAK_OTHER = re.compile(r"\bMPL\b|Mozilla\s+Public|\bEPL\b|Eclipse\s+Public|\bC
                          r"Common\s+Development\s+and\s+Distribution", re.I)
 _LICENCE_FILE = re.compile(r"^(LICEN[CS]E|COPYING|NOTICE|COPYRIGHT)", re.I)
 _SPDX_TOKEN = re.compile(r"\(|\)|[A-Za-z0-9.+:-]+")
+# Native libraries that are GPL-only (no LGPL or permissive option), by file name; a distribution
+# that ships one links GPL code into whatever loads it.
+GPL_LIBRARIES = {
+    "x264": re.compile(r"^libx264[-.]"),               # GPL-2.0-or-later (commercial licence aside)
+    "x265": re.compile(r"^libx265[-.]"),               # GPL-2.0-or-later (commercial licence aside)
+    "libpostproc": re.compile(r"^libpostproc[-.]"),    # FFmpeg's GPL-only part
+    "xvidcore": re.compile(r"^libxvidcore[-.]"),
+    "rubberband": re.compile(r"^librubberband[-.]"),
+    "vid.stab": re.compile(r"^libvidstab[-.]"),
+}
+_NATIVE = re.compile(r"\.(so(\.[0-9]+)*|dylib|dll)$")
 
 
 def family(text: str) -> tuple[int, str | None]:
@@ -149,6 +162,17 @@ def licence_files(dist: metadata.Distribution) -> list[tuple[str, str]]:
                 found.append((str(path), Path(dist.locate_file(path)).read_text(errors="replace")))
             except OSError:
                 pass
+    return found
+
+
+def gpl_libraries(dist: metadata.Distribution) -> list[str]:
+    """'path (library)' for each GPL-only native library among the distribution's files."""
+    found = []
+    for path in dist.files or []:
+        name = Path(str(path)).name
+        if _NATIVE.search(name):
+            found += [f"{path} ({library})" for library, pattern in GPL_LIBRARIES.items()
+                      if pattern.match(name)]
     return found
 
 
@@ -246,6 +270,10 @@ def check(dists, allowlist: dict[str, str]) -> list[Verdict]:
     for dist in dists:
         name = dist.metadata["Name"]
         verdict = judge(name, dist.version, dist.metadata, licence_files(dist))
+        native = gpl_libraries(dist)
+        if native:
+            verdict.rank = STRONG
+            verdict.reasons += [f"ships the GPL-only native library {n}" for n in native]
         verdict.allowed = allowlist.get(canonicalize_name(name))
         verdicts.append(verdict)
     return verdicts

@@ -143,6 +143,19 @@ def test_the_gate_walks_the_closure_names_the_failure_and_writes_the_licence_fil
         licences.read_allowlist(allowlist)
 
 
+def test_a_gpl_only_native_library_inside_a_permissive_wheel_fails(tmp_path):
+    """PyAV's case: BSD-3-Clause metadata, libx264 and libx265 among the wheel's libraries."""
+    dists = [fake_dist(tmp_path, "fake-av", expression="BSD-3-Clause",
+                       files={"../fake_av.libs/libx264-d6533a8d.so.165": "",
+                              "../fake_av.libs/libavcodec-5e6b81c2.so.62.28.102": ""}),
+             fake_dist(tmp_path, "fake-cv", expression="Apache-2.0",
+                       files={"../fake_cv.libs/libavcodec-c4204469.so.62.28.101": "",
+                              "../fake_cv/x264_notes.txt": ""})]
+    verdicts = {v.name: v for v in licences.check(dists, {})}
+    assert verdicts["fake-av"].fails and not verdicts["fake-cv"].fails
+    assert any("libx264-d6533a8d.so.165 (x264)" in r for r in verdicts["fake-av"].reasons)
+
+
 def test_the_allowlist_gives_reasons_and_never_names_the_agpl_detector():
     allowed = licences.read_allowlist()
     assert "nudenet" not in allowed
