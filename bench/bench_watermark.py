@@ -45,7 +45,7 @@ from core.fidelity.checks.authenticity import psnr  # noqa: E402
 from core.fidelity.watermark import embed, payload_for, read_watermark, watermark_video  # noqa: E402
 from core.fidelity.watermark_code import codeword  # noqa: E402
 from core.media import VIDEO_SUFFIXES, iter_frames, probe, save_image  # noqa: E402
-from core.media.write import ffmpeg_to_file  # noqa: E402
+from tests.media_factory import ffmpeg  # noqa: E402 - the dev extra's ffmpeg executable
 
 MEDIA = Path(__file__).resolve().parent.parent.parent / "shared" / "media"
 PSNR_EVERY = 8
@@ -116,8 +116,8 @@ def attack(video: Path, name: str, folder: Path) -> Path:
     if callable(options):
         options = options(probe(video).duration_s)
     out = folder / f"{video.stem}.{name.replace(':', '_').replace('%', 'pc')}.mp4"
-    return ffmpeg_to_file(["-i", str(video), "-an", *options, "-pix_fmt", "yuv420p"], out,
-                          f"{video}: {name} failed")
+    ffmpeg("-i", str(video), "-an", *options, "-pix_fmt", "yuv420p", str(out))
+    return out
 
 
 def bit_accuracy(raw_bits: str | None, payload: bytes) -> float:

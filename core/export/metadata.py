@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 from core.errors import InputError
-from core.media.write import ffmpeg_to_file
+from core.media.mux import add_copy, atomic_output, mux_in_time_order, open_mp4
+from core.media.probe import open_container
 
 COMMENT_KEY = "comment"   # MP4 ©cmt, PNG tEXt "Comment"
 
@@ -24,13 +25,16 @@ def strip_metadata(source: str | os.PathLike, dest: str | os.PathLike, comment: 
     suffix = source.suffix.lower()
     if suffix == ".mp4":
         # SEI NAL units (type 6 in H.264, which the watermark step always writes) hold the
-        # encoder's name and settings; dropping them does not change a decoded pixel.
-        return ffmpeg_to_file(
-            ["-i", str(source), "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy",
-             "-map_metadata", "-1", "-map_chapters", "-1",
-             "-bsf:v", "filter_units=remove_types=6", "-fflags", "+bitexact",
-             "-metadata", f"{COMMENT_KEY}={comment}"],
-            dest, f"{source.name}: cannot strip the container metadata")
+        # encoder's name and settings; dropping them does not change a decoded pixel. Only the
+        # first video and audio streams are copied: no chapters, data tracks or tags come along.
+        with atomic_output(dest, f"{source.name}: cannot strip the container metadata") as tmp, \
+                open_container(source) as video_in, open_container(source) as audio_in, \
+                open_mp4(tmp, bitexact=True) as container:
+            packets = [add_copy(container, video_in, "video", "filter_units=remove_types=6"),
+                       add_copy(container, audio_in, "audio")]
+            container.metadata[COMMENT_KEY] = comment
+            mux_in_time_order(container, packets)
+        return dest
     if suffix == ".png":
         from PIL import Image, PngImagePlugin
 
