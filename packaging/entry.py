@@ -1,5 +1,7 @@
-"""Entry script of both bundled executables (see generec-studio.spec): `generec` runs the
-command line, any other name (`generec-studio`) the GUI, as `python main.py` does.
+"""Entry script of the bundled executable (see generec-studio.spec): started as `generec` (the
+symbolic link beside it, or one to that) it runs the command line, under any other name
+(`generec-studio`) the GUI, as `python main.py` does. The name is argv[0]'s: sys.executable is
+the resolved executable, always generec-studio.
 
 freeze_support() comes first: the demo builder renders videos in spawned worker processes,
 and in a frozen app a worker is this same executable started with `--multiprocessing-fork`;
@@ -11,7 +13,7 @@ from pathlib import Path
 
 multiprocessing.freeze_support()
 
-if Path(sys.executable).stem == "generec":
+if Path(sys.argv[0]).stem == "generec":
     from core.cli import main
 else:
     from desktop.app import main

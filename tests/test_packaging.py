@@ -208,3 +208,50 @@ def test_dropped_files_spare_what_torch_and_torchvision_load():
                  "torchvision/image.so", "torchvision.libs/libnvjpeg.36e11081.so.13", "libcudart.so.13"]:
         assert dropped(path), path
     assert all(path.startswith("torch/lib/") for path in TABLES["STRIP"])
+
+
+def _fake_archive(tmp_path: Path) -> Path:
+    """The extracted archive's layout with a stand-in executable: install.sh beside the folder."""
+    import shutil
+
+    folder = tmp_path / "archive" / "generec-studio"
+    folder.mkdir(parents=True)
+    exe = folder / "generec-studio"
+    exe.write_text("#!/bin/sh\necho \"started as $(basename \"$0\")\"\n")
+    exe.chmod(0o755)
+    (folder / "generec").symlink_to("generec-studio")
+    shutil.copy(ROOT / "packaging" / "install.sh", folder.parent)
+    return folder.parent / "install.sh"
+
+
+def _sh(script: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin"}
+    return subprocess.run(["sh", str(script), *args], env=env, capture_output=True, text=True,
+                          check=True)
+
+
+def test_install_links_both_commands_and_uninstall_leaves_nothing(tmp_path):
+    script, home = _fake_archive(tmp_path), tmp_path / "fresh home"
+    home.mkdir()
+    _sh(script, home)
+    bindir = home / ".local" / "bin"
+    out = subprocess.run([str(bindir / "generec")], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "started as generec"      # entry.py picks the CLI by this name
+    assert (home / ".local/share/applications/generec-studio.desktop").is_file()
+    _sh(script, home)                                        # a reinstall replaces the install
+    _sh(script, home, "--uninstall")
+    assert list(home.iterdir()) == []                        # the folders it created are gone too
+
+
+def test_uninstall_keeps_folders_that_existed_and_the_users_data(tmp_path):
+    script, home = _fake_archive(tmp_path), tmp_path / "home"
+    (home / ".local" / "bin").mkdir(parents=True)
+    (home / ".local" / "bin" / "other-tool").write_text("x")
+    data = home / ".local" / "share" / "GeneRecStudio"
+    _sh(script, home)
+    data.mkdir(parents=True)
+    (data / "corpus.db").write_text("x")
+    _sh(script, home, "--uninstall")
+    left = sorted(str(p.relative_to(home)) for p in home.rglob("*"))
+    assert left == [".local", ".local/bin", ".local/bin/other-tool", ".local/share",
+                    ".local/share/GeneRecStudio", ".local/share/GeneRecStudio/corpus.db"]
