@@ -125,7 +125,8 @@ start=$(date +%s)
 # xz, not gzip (issue 16's 600 MB: gzip left the CPU build at 780 MB; libtorch_cpu.so alone
 # 115 MB gzip -6, 73 MB xz -6); `tar -xJf` extracts it anywhere GNU or BSD tar and xz are.
 rm -f "$ROOT"/dist/generec-studio-*-linux-*.tar.gz
-XZ_OPT=${XZ_OPT:--6 -T0} tar -cJf "$ARCHIVE" --transform "s,^,$NAME/," -C "$ROOT/dist" generec-studio \
+# (S: the prefix goes on member names, not on symbolic links' targets: `generec` -> generec-studio)
+XZ_OPT=${XZ_OPT:--6 -T0} tar -cJf "$ARCHIVE" --transform "s,^,$NAME/,S" -C "$ROOT/dist" generec-studio \
     -C "$ROOT/packaging" install.sh
 archive_s=$(( $(date +%s) - start ))
 

@@ -215,3 +215,17 @@ def test_nudenet_is_a_second_opinion_the_rules_can_turn_off(corpus):
             result = safety.run(candidate, {"rules": rules, "store": store})
         assert [d["name"] for d in result.evidence["visual"]["detectors"]] == expected
         assert result.evidence["visual"]["status"] == "pass"
+
+
+def test_the_detectors_leave_no_onnxruntime_telemetry_files_in_home(tmp_path):
+    """onnxruntime writes a device id under ~/.cache/Microsoft unless told not to."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("from core.fidelity.detector import _onnx_session, model_path\n"
+            "_onnx_session(model_path())\n")
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
+                   env=env, check=True)
+    assert not (tmp_path / ".cache" / "Microsoft").exists()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import importlib.util
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from io import BytesIO
@@ -89,6 +90,9 @@ def nudenet_path() -> Path | None:
 
 
 def _onnx_session(model: Path | bytes):
+    # onnxruntime (1.32) otherwise writes a device id and a telemetry database under
+    # ~/.cache/Microsoft/DeveloperTools at import
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
