@@ -8,7 +8,8 @@ from pathlib import Path
 
 from core.errors import MediaError
 from core.media import VideoInfo, iter_frames, probe, save_image
-from core.media.decode import SEEK_DISTANCE_S, _converter, _decoded, _open_video, _timed
+from core.media.decode import (SEEK_DISTANCE_S, decoded_frames, frame_converter, open_video,
+                               timed_frames)
 from core.media.mux import (add_aac, add_h264, atomic_output, encode_h264, frame_rate,
                             mux_in_time_order, open_mp4)
 from core.media.probe import open_container
@@ -35,8 +36,8 @@ def cut_clip(video: str | os.PathLike, start_s: float, end_s: float, out: Path) 
     info = probe(video)
     rate = frame_rate(info.fps, video)
     # libswscale scales to the even size (ffmpeg's scale=trunc(iw/2)*2:trunc(ih/2)*2)
-    to_image = _converter(replace(info, width=info.width // 2 * 2, height=info.height // 2 * 2),
-                          None)
+    even = replace(info, width=info.width // 2 * 2, height=info.height // 2 * 2)
+    to_image = frame_converter(even, None)
     with atomic_output(out, f"{video}: cannot cut clip") as tmp:
         frames = _frames_between(video, info, start_s, end_s)
         first = next(frames, None)
@@ -70,10 +71,10 @@ def _frames_between(video, info: VideoInfo, start_s: float, end_s: float):
     where the seek lands after it."""
     eps = 1e-6
     for seek in ([True, False] if start_s > SEEK_DISTANCE_S else [False]):
-        with _open_video(video) as (container, stream):
+        with open_video(video) as (container, stream):
             if seek:
                 container.seek(int(start_s / stream.time_base), stream=stream, backward=True)
-            decoded = _best_effort(_timed(_decoded(container, stream), info))
+            decoded = _best_effort(timed_frames(decoded_frames(container, stream), info))
             first = next(decoded, None)
             if seek and (first is None or first[0] > start_s + eps):
                 continue

@@ -8,7 +8,7 @@ from typing import Iterator
 import numpy as np
 
 from core.errors import MediaError
-from core.media.probe import VideoInfo, _decoded, clockwise_rotation, open_container, probe
+from core.media.probe import VideoInfo, clockwise_rotation, decoded_frames, open_container, probe
 
 # Up to this many frames, decoding everything is cheaper than seeking N times.
 SEQUENTIAL_FRAME_LIMIT = 600
@@ -34,13 +34,13 @@ def iter_frames(path: str | os.PathLike, max_side: int | None = None,
                 info: VideoInfo | None = None) -> Iterator[Frame]:
     """Every frame in presentation order, upright, at most max_side pixels on the longer side."""
     info = info or probe(path)
-    with _open_video(path) as (container, stream):
-        to_image = _converter(info, max_side)
-        for t, frame in _timed(_decoded(container, stream), info):
+    with open_video(path) as (container, stream):
+        to_image = frame_converter(info, max_side)
+        for t, frame in timed_frames(decoded_frames(container, stream), info):
             yield Frame(t, to_image(frame))
 
 
-class _open_video:
+class open_video:
     """Context manager: (container, first video stream). `threaded` lets FFmpeg decode one
     video on several threads; callers decoding many videos at once do better without."""
 
@@ -58,14 +58,14 @@ class _open_video:
         self.container.close()
 
 
-def _timed(frames, info: VideoInfo) -> Iterator[tuple[float, object]]:
+def timed_frames(frames, info: VideoInfo) -> Iterator[tuple[float, object]]:
     """(presentation time, decoded frame); the frame rate stands in where a time is missing."""
     fallback_dt = 1.0 / info.fps if info.fps > 0 else 0.04
     for index, frame in enumerate(frames):
         yield float(frame.time if frame.time is not None else index * fallback_dt), frame
 
 
-def _converter(info: VideoInfo, max_side: int | None):
+def frame_converter(info: VideoInfo, max_side: int | None):
     """A function from a decoded frame to an upright RGB array at the working size. Scaling
     happens in libswscale before rotating: the coded frame is (width, height) swapped for 90/270."""
     disp_w, disp_h = working_size(info.width, info.height, max_side)
@@ -104,11 +104,11 @@ def sample_frames(path: str | os.PathLike, n: int, max_side: int | None = None,
 def _sample_sequentially(path, info: VideoInfo, targets: list[float],
                          max_side: int | None, threaded: bool = True) -> list[Frame]:
     tolerance = 0.5 / info.fps if info.fps > 0 else 0.02
-    to_image = _converter(info, max_side)
+    to_image = frame_converter(info, max_side)
     picked: list[Frame] = []
     last = None
-    with _open_video(path, threaded) as (container, stream):
-        for t, frame in _timed(_decoded(container, stream), info):
+    with open_video(path, threaded) as (container, stream):
+        for t, frame in timed_frames(decoded_frames(container, stream), info):
             last = (t, frame)
             converted = None
             while len(picked) < len(targets) and t >= targets[len(picked)] - tolerance:
@@ -130,9 +130,9 @@ def _sample_by_seeking(path, info: VideoInfo, targets: list[float],
     import av
 
     tolerance = 0.5 / info.fps if info.fps > 0 else 0.02
-    to_image = _converter(info, max_side)
+    to_image = frame_converter(info, max_side)
     try:
-        with _open_video(path, threaded) as (container, stream):
+        with open_video(path, threaded) as (container, stream):
             picked: list[Frame] = []
             frames = None
             position = float("inf")
@@ -140,7 +140,7 @@ def _sample_by_seeking(path, info: VideoInfo, targets: list[float],
                 # Decode on from where we are when the target is near; seek when it is far.
                 if not position <= target < position + SEEK_DISTANCE_S:
                     container.seek(int(target / stream.time_base), stream=stream, backward=True)
-                    frames = _timed(_decoded(container, stream), info)
+                    frames = timed_frames(decoded_frames(container, stream), info)
                 hit = next(((t, f) for t, f in frames if t >= target - tolerance), None)
                 if hit is None or abs(hit[0] - target) > max(1.0, 4 * tolerance):
                     return None

@@ -13,7 +13,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from core.errors import MediaError
-from core.media.probe import _decoded, _reason
+from core.media.probe import decoded_frames, error_reason
 
 
 @contextmanager
@@ -29,7 +29,7 @@ def atomic_output(out: str | os.PathLike, failure: str) -> Iterator[Path]:
         yield tmp
         os.replace(tmp, out)
     except av.error.FFmpegError as exc:
-        raise MediaError(f"{failure} ({_reason(exc)})") from exc
+        raise MediaError(f"{failure} ({error_reason(exc)})") from exc
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -102,7 +102,7 @@ def _aac_packets(source, audio_in, stream, start_s: float, end_s: float | None) 
     if start_s > 0:
         source.seek(int(start_s / audio_in.time_base), stream=audio_in, backward=True)
     graph = None
-    for frame in _decoded(source, audio_in):
+    for frame in decoded_frames(source, audio_in):
         graph = graph or _trim_graph(frame, start_s, end_s)
         try:
             graph.push(frame)

@@ -43,7 +43,7 @@ def open_container(path: str | os.PathLike):
     try:
         container = av.open(str(path), mode="r")
     except av.error.FFmpegError as exc:
-        raise MediaError(f"{path}: not a readable video file ({_reason(exc)})") from exc
+        raise MediaError(f"{path}: not a readable video file ({error_reason(exc)})") from exc
     if not container.streams.video:
         container.close()
         raise MediaError(f"{path}: has no video stream")
@@ -67,9 +67,10 @@ def probe(path: str | os.PathLike) -> VideoInfo:
         coded_w, coded_h = ctx.width, ctx.height
         _check_size(path, coded_w, coded_h)
         try:
-            first = next(_decoded(container, stream), None)
+            first = next(decoded_frames(container, stream), None)
         except av.error.FFmpegError as exc:
-            raise MediaError(f"{path}: cannot decode the first frame ({_reason(exc)})") from exc
+            raise MediaError(
+                f"{path}: cannot decode the first frame ({error_reason(exc)})") from exc
         if first is None:
             raise MediaError(f"{path}: no decodable video frame")
         rotation = clockwise_rotation(getattr(first, "rotation", 0))
@@ -85,7 +86,7 @@ def probe(path: str | os.PathLike) -> VideoInfo:
         container.close()
 
 
-def _decoded(container, stream):
+def decoded_frames(container, stream):
     """Frames of one stream; a packet that fails to decode is skipped, not fatal."""
     import av
 
@@ -126,6 +127,6 @@ def _duration(container, stream, frames: int) -> float:
     return frames / rate
 
 
-def _reason(exc: Exception) -> str:
+def error_reason(exc: Exception) -> str:
     text = getattr(exc, "strerror", None) or str(exc)
     return text.split(":")[0].strip() if text else type(exc).__name__
