@@ -60,6 +60,31 @@ def test_training_writes_ema_checkpoint_report_and_resumes(trained, tmp_path):
         load_model("video", trained["video"]).sha256
 
 
+def test_training_can_continue_from_a_checkpoint_whose_state_is_gone(trained, tmp_path):
+    """--init: the bundled models' resumable state is not kept; their weights start a new run,
+    whose report carries the earlier run's steps and time."""
+    from core.diffusion.checkpoint import read_checkpoint
+    from core.errors import InputError
+
+    with open_store(trained["db"]) as store:
+        report = train_thumbnail_model(
+            store, tmp_path / "more", TrainSettings(steps=1, batch=2, lr=1e-12, warmup=1,
+                                                    init=str(trained["thumbnail"])),
+            config=TINY_THUMB)
+        earlier = trained["reports"][1]
+        assert report["continued_from"]["steps_done"] == earlier["steps_done"] == 4
+        assert report["total_seconds"] == pytest.approx(report["seconds"] + earlier["seconds"],
+                                                        abs=0.11)
+        # one step at a vanishing learning rate: the weights are the ones it started from
+        _, before, _ = read_checkpoint(trained["thumbnail"])
+        _, after, _ = read_checkpoint(tmp_path / "more" / "thumbnail.safetensors")
+        assert max(float((before[k] - after[k]).abs().max()) for k in before) < 1e-2
+        with pytest.raises(InputError, match="another configuration"):
+            train_thumbnail_model(store, tmp_path / "other",
+                                  TrainSettings(steps=1, batch=2, init=str(trained["thumbnail"])),
+                                  config={**TINY_THUMB, "item_tokens": 4})
+
+
 def test_training_lowers_the_loss_on_a_fixed_batch():
     torch.manual_seed(0)
     net = video_model.VideoDenoiser({**TINY_VIDEO, "cond_dims": {"hist": 8, "emb": 4, "text": 8}})
@@ -252,3 +277,14 @@ def test_generate_cli_and_evaluate_report_shape(trained):
     same = rng.normal(size=(400, 4))
     assert frechet_distance(same, same) < 1e-3
     assert frechet_distance(same, same + 3.0) == pytest.approx(36.0, rel=0.05)
+
+
+def test_evaluate_takes_the_diffusion_tasks_to_measure():
+    from core.cli import build_parser
+
+    args = build_parser().parse_args(["evaluate", "--generative-tasks", "thumbnail_generation"])
+    assert args.generative_tasks == ["thumbnail_generation"]
+    assert build_parser().parse_args(["evaluate"]).generative_tasks == [
+        "revision", "creation", "thumbnail_generation"]
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["evaluate", "--generative-tasks", "thumbnails"])

@@ -21,6 +21,11 @@ def register(sub, common: argparse.ArgumentParser) -> None:
         p.add_argument("--ema-decay", type=float, default=0.995)
         p.add_argument("--checkpoint-every", type=_positive, default=100)
         p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--init", type=Path, default=None, metavar="CHECKPOINT",
+                       help="start from this checkpoint's weights where --out holds no "
+                            "resumable state (to continue the bundled model: "
+                            f"resources/diffusion/{kind}.safetensors); the report adds its steps "
+                            "and time")
         p.add_argument("--model", default="bundled", help="encoder spec (default: bundled)")
         p.add_argument("--json", action="store_true")
         p.set_defaults(run=cmd_train, kind=kind)
@@ -34,7 +39,8 @@ def cmd_train(args) -> int:
 
     settings = TrainSettings(steps=args.steps, batch=args.batch, lr=args.lr,
                              ema_decay=args.ema_decay, checkpoint_every=args.checkpoint_every,
-                             seed=args.seed, command=" ".join(["generec", *sys.argv[1:]]))
+                             seed=args.seed, command=" ".join(["generec", *sys.argv[1:]]),
+                             init=str(args.init) if args.init else None)
     train = train_video_model if args.kind == "video" else train_thumbnail_model
     with corpus(args) as store, progress_bar(args, f"train-{args.kind}-model") as bar:
         report = train(store, args.out, settings, encoder=args.model, progress=bar)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from core.cli.corpus_commands import _positive, corpus, progress_bar, report_failures
+from core.evaluation import GENERATIVE_TASKS
 from core.cli import recommender_commands
 from core.cli.diffusion_commands import add_diffusion_arguments, diffusion_job_params
 
@@ -95,6 +96,9 @@ def register_editor(sub, common: argparse.ArgumentParser) -> None:
                    help="users drawn for the diffusion tasks (each is K generations per method)")
     p.add_argument("--generative-steps", type=_positive, default=10,
                    help="sampler steps for the diffusion tasks")
+    p.add_argument("--generative-tasks", nargs="+", default=list(GENERATIVE_TASKS),
+                   choices=GENERATIVE_TASKS, metavar="TASK",
+                   help=f"which diffusion tasks (default: all: {', '.join(GENERATIVE_TASKS)})")
     p.add_argument("--i3d", default=None, metavar="PATH",
                    help="TorchScript I3D network: adds I3D FVD to revision and creation")
     p.add_argument("--json", action="store_true")
@@ -236,7 +240,8 @@ def cmd_evaluate(args) -> int:
             report.update(evaluate_generative(store, encoder_id, tuple(args.k),
                                               args.generative_users, args.seed,
                                               args.generative_steps, clip_frames=args.clip_len,
-                                              i3d=args.i3d, progress=bar))
+                                              tasks=tuple(args.generative_tasks), i3d=args.i3d,
+                                              progress=bar))
     if args.json:
         print(json.dumps(report, indent=1))
         return 0

@@ -17,7 +17,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from core.diffusion.checkpoint import load_training_state, save_weights
+from core.diffusion.checkpoint import load_training_state, read_checkpoint, save_weights
+from core.errors import InputError
 from core.progress import Progress
 
 
@@ -31,6 +32,9 @@ class TrainSettings:
     checkpoint_every: int = 250
     seed: int = 0
     command: str = ""
+    # a checkpoint to start from where no resumable state exists (continuing a run whose state
+    # is gone, such as a bundled model's): its weights start both the model and its average
+    init: str | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -66,6 +70,8 @@ def train(model: torch.nn.Module, make_batch: Callable, name: str, out_dir: Path
         optimizer.load_state_dict(state["optimizer"])
         step, seconds = int(state["step"]), float(state["seconds"])
         curve = json.loads(report_path.read_text())["loss_curve"] if report_path.is_file() else []
+    elif settings.init:
+        _start_from(model, ema, Path(settings.init), report_path)
     schedule = noise_schedule(model.config)
     alphas = schedule.alphas_cumprod.to(dev)
     rng = np.random.default_rng(settings.seed + step)
@@ -135,11 +141,34 @@ def _checkpoint(model, ema, optimizer, step, seconds, weights: Path, state_path:
     partial.replace(state_path)
 
 
+def _start_from(model, ema, checkpoint: Path, report_path: Path) -> None:
+    """Load `checkpoint`'s weights into the model and its average; the new report starts with
+    what trained them (steps, seconds, command) from the report beside it, if there is one."""
+    config, tensors, sha = read_checkpoint(checkpoint)
+    differs = {k for k in set(config) | set(model.config)
+               if k not in ("encoder", "recommender") and config.get(k) != model.config.get(k)}
+    if differs:
+        raise InputError(f"{checkpoint} was trained with another configuration ({sorted(differs)})")
+    model.load_state_dict(tensors)
+    ema.load_state_dict(tensors)
+    earlier = checkpoint.with_name(checkpoint.name.replace(".safetensors", ".report.json"))
+    before = json.loads(earlier.read_text()) if earlier.is_file() else {}
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    report_path.write_text(json.dumps({"continued_from": {
+        "checkpoint": str(checkpoint), "sha256": sha, "steps_done": before.get("steps_done"),
+        "seconds": before.get("seconds"), "command": before.get("settings", {}).get("command"),
+        "loss_curve": before.get("loss_curve", [])}}))
+
+
 def _write_report(path: Path, name: str, config: dict, settings: TrainSettings, step: int,
                   seconds: float, curve: list) -> None:
+    earlier = json.loads(path.read_text()).get("continued_from") if path.is_file() else None
     report = {"model": name, "config": config, "steps_done": step, "seconds": round(seconds, 1),
               "device": str(device()), "threads": torch.get_num_threads(),
               "settings": {k: v for k, v in vars(settings).items()}, "loss_curve": curve}
+    if earlier:
+        report["continued_from"] = earlier
+        report["total_seconds"] = round(seconds + (earlier.get("seconds") or 0), 1)
     partial = path.with_name(path.name + ".partial")
     partial.write_text(json.dumps(report, indent=1))
     partial.replace(path)

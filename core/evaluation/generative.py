@@ -24,6 +24,7 @@ import numpy as np
 
 from core.diffusion.conditioning import Condition
 from core.errors import InputError
+from core.evaluation import GENERATIVE_TASKS
 from core.progress import Progress
 from core.store import Store
 
@@ -33,7 +34,7 @@ CHUNK = 32
 def evaluate_generative(store: Store, encoder_id: str, ks: tuple[int, ...] = (5,), users: int = 24,
                         seed: int = 0, steps: int = 10, strength: float | None = None,
                         guidance: float | None = None, clip_frames: int = 8,
-                        tasks: tuple[str, ...] = ("revision", "creation", "thumbnail_generation"),
+                        tasks: tuple[str, ...] = GENERATIVE_TASKS,
                         i3d: str | None = None, progress: Progress | None = None,
                         users_split: str = "test") -> dict:
     from core.diffusion.data import build_frame_bank
