@@ -79,6 +79,9 @@ def test_training_can_continue_from_a_checkpoint_whose_state_is_gone(trained, tm
         _, before, _ = read_checkpoint(trained["thumbnail"])
         _, after, _ = read_checkpoint(tmp_path / "more" / "thumbnail.safetensors")
         assert max(float((before[k] - after[k]).abs().max()) for k in before) < 1e-2
+        resumed = train_thumbnail_model(store, tmp_path / "more",
+                                        TrainSettings(steps=2, batch=2), config=TINY_THUMB)
+        assert resumed["steps_done"] == 2 and resumed["continued_from"]["steps_done"] == 4
         with pytest.raises(InputError, match="another configuration"):
             train_thumbnail_model(store, tmp_path / "other",
                                   TrainSettings(steps=1, batch=2, init=str(trained["thumbnail"])),

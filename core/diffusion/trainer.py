@@ -62,16 +62,17 @@ def train(model: torch.nn.Module, make_batch: Callable, name: str, out_dir: Path
     model.to(dev)
     ema = copy.deepcopy(model).eval().requires_grad_(False)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=1e-4)
-    step, curve, seconds = 0, [], 0.0
+    step, curve, seconds, earlier = 0, [], 0.0, None
     if state_path.is_file():
         state = load_training_state(state_path)
         model.load_state_dict(state["model"])
         ema.load_state_dict(state["ema"])
         optimizer.load_state_dict(state["optimizer"])
         step, seconds = int(state["step"]), float(state["seconds"])
-        curve = json.loads(report_path.read_text())["loss_curve"] if report_path.is_file() else []
+        report = json.loads(report_path.read_text()) if report_path.is_file() else {}
+        curve, earlier = report.get("loss_curve", []), report.get("continued_from")
     elif settings.init:
-        _start_from(model, ema, Path(settings.init), report_path)
+        earlier = _start_from(model, ema, Path(settings.init))
     schedule = noise_schedule(model.config)
     alphas = schedule.alphas_cumprod.to(dev)
     rng = np.random.default_rng(settings.seed + step)
@@ -107,7 +108,7 @@ def train(model: torch.nn.Module, make_batch: Callable, name: str, out_dir: Path
         if step % settings.checkpoint_every == 0 or step == settings.steps:
             seconds = time.time() - started
             _checkpoint(model, ema, optimizer, step, seconds, weights, state_path)
-            _write_report(report_path, name, model.config, settings, step, seconds, curve)
+            _write_report(report_path, name, model.config, settings, step, seconds, curve, earlier)
     return json.loads(report_path.read_text())
 
 
@@ -141,9 +142,9 @@ def _checkpoint(model, ema, optimizer, step, seconds, weights: Path, state_path:
     partial.replace(state_path)
 
 
-def _start_from(model, ema, checkpoint: Path, report_path: Path) -> None:
-    """Load `checkpoint`'s weights into the model and its average; the new report starts with
-    what trained them (steps, seconds, command) from the report beside it, if there is one."""
+def _start_from(model, ema, checkpoint: Path) -> dict:
+    """Load `checkpoint`'s weights into the model and its average; returns what trained them
+    (steps, seconds, command, loss curve) from the report beside it, if there is one."""
     config, tensors, sha = read_checkpoint(checkpoint)
     differs = {k for k in set(config) | set(model.config)
                if k not in ("encoder", "recommender") and config.get(k) != model.config.get(k)}
@@ -153,16 +154,14 @@ def _start_from(model, ema, checkpoint: Path, report_path: Path) -> None:
     ema.load_state_dict(tensors)
     earlier = checkpoint.with_name(checkpoint.name.replace(".safetensors", ".report.json"))
     before = json.loads(earlier.read_text()) if earlier.is_file() else {}
-    report_path.parent.mkdir(parents=True, exist_ok=True)
-    report_path.write_text(json.dumps({"continued_from": {
-        "checkpoint": str(checkpoint), "sha256": sha, "steps_done": before.get("steps_done"),
-        "seconds": before.get("seconds"), "command": before.get("settings", {}).get("command"),
-        "loss_curve": before.get("loss_curve", [])}}))
+    return {"checkpoint": str(checkpoint), "sha256": sha, "steps_done": before.get("steps_done"),
+            "seconds": before.get("seconds"), "command": before.get("settings", {}).get("command"),
+            "loss_curve": before.get("loss_curve", [])}
 
 
 def _write_report(path: Path, name: str, config: dict, settings: TrainSettings, step: int,
-                  seconds: float, curve: list) -> None:
-    earlier = json.loads(path.read_text()).get("continued_from") if path.is_file() else None
+                  seconds: float, curve: list, earlier: dict | None = None) -> None:
+    """The report; `earlier`: the run a --init run continued (its steps and time)."""
     report = {"model": name, "config": config, "steps_done": step, "seconds": round(seconds, 1),
               "device": str(device()), "threads": torch.get_num_threads(),
               "settings": {k: v for k, v in vars(settings).items()}, "loss_curve": curve}
