@@ -264,8 +264,10 @@ def test_generate_cli_and_evaluate_report_shape(trained):
     assert report["revision"]["heldout"]["Original"]["cosine@2"] is not None
     assert "User_Hist" in report["creation"]["frechet"]
     assert set(report["revision"]["fvd_i3d"]) == set(report["revision"]["frechet"])
-    assert set(report["thumbnail_generation"]["heldout"]) == {"Generated", "Unconditional", "CLIP",
-                                                              "Original"}
+    # the model has a source channel: Generated starts from the Eq. 1 frame, Unconditional and
+    # Generated_from_Original from the creator's cover
+    assert set(report["thumbnail_generation"]["heldout"]) == {
+        "Generated", "Unconditional", "Generated_from_Original", "CLIP", "Original"}
     # issue 12: the independent judge's hit for every method of every task, with intervals;
     # creation also conditioned on an instruction drawn from the user's true preferences
     assert report["generative"]["users_split"] == "test"
@@ -274,6 +276,10 @@ def test_generate_cli_and_evaluate_report_shape(trained):
         assert set(report[task]["judged_hit"]) == methods
         for value in report[task]["judged_hit"].values():
             assert 0 <= value["ci95"][0] <= value["mean"] <= value["ci95"][1] <= 1
+    # a revision keeps the source's shape: measured against the Original's judged shapes
+    kept = report["revision"]["shape_kept"]
+    assert set(kept) == set(report["revision"]["heldout"]) - {"Original"}
+    assert all(0 <= value["mean"] <= 1 for value in kept.values())
     assert {"Instruction", "User_Hist+Instruction"} <= set(report["creation"]["instruction_hit"])
     assert set(report["creation"]["instruction_hit"]) == set(report["creation"]["heldout"])
     rng = np.random.default_rng(0)

@@ -135,14 +135,17 @@ def _positions(motion: str, count: int, phase: float, t: float) -> list[tuple[fl
     return out
 
 
-def render_segment(attrs: dict, n_frames: int, seed: int) -> list[np.ndarray]:
-    """The frames of one segment: attrs has scene, shape, colour, motion and count."""
+def render_segment(attrs: dict, n_frames: int, seed: int,
+                   indices: range | None = None) -> list[np.ndarray]:
+    """The frames of one segment (or only those at `indices`): attrs has scene, shape, colour,
+    motion and count. The seed fixes the background and the motion's phase, so the same seed
+    with another colour gives the same frames with the objects recoloured."""
     rng = np.random.default_rng(seed)
     bg = background(attrs["scene"], rng)
     phase = float(rng.uniform(0, 2 * math.pi))
     radius = {1: 38.0, 2: 30.0, 3: 24.0}[attrs["count"]]
     frames = []
-    for i in range(n_frames):
+    for i in range(n_frames) if indices is None else indices:
         img = bg.copy()
         t = i / max(1, n_frames - 1)
         for x, y, scale in _positions(attrs["motion"], attrs["count"], phase, t):

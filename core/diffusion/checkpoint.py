@@ -49,3 +49,20 @@ def load_training_state(path: Path) -> dict:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unpickling failure means: refuse the file
         raise InputError(f"training state {path} cannot be loaded safely ({exc})") from exc
+
+
+def grow_inputs(net: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> list[str]:
+    """Fit a checkpoint into a model that takes more input channels (a video model with source
+    channels, started from one without): where a weight has more input channels in the model,
+    the checkpoint's fill the first ones and the rest start at zero, so the grown model computes
+    what the checkpoint did until training moves them. Returns the names of the grown weights."""
+    grown, own = [], net.state_dict()
+    for name, value in tensors.items():
+        mine = own.get(name)
+        if (mine is not None and mine.dim() == value.dim() > 1 and mine.shape[0] == value.shape[0]
+                and mine.shape[2:] == value.shape[2:] and mine.shape[1] > value.shape[1]):
+            wider = torch.zeros_like(mine)
+            wider[:, :value.shape[1]] = value
+            tensors[name] = wider
+            grown.append(name)
+    return grown

@@ -71,3 +71,13 @@ class ConditionEncoder(nn.Module):
 
 def drop_at_random(cond: Condition, rates: dict[str, float], rng: np.random.Generator) -> Condition:
     return cond.without(*[s for s in SLOTS if rng.random() < rates.get(s, 0.0)])
+
+
+def source_channels(noisy: torch.Tensor, source: torch.Tensor | None,
+                    source_given: torch.Tensor | None) -> list[torch.Tensor]:
+    """The source frames (zeroed where not given) and a plane flagging them, to concatenate
+    with a model's other inputs; no source at all is the same as one not given."""
+    if source is None or source_given is None:
+        source, source_given = torch.zeros_like(noisy), noisy.new_zeros(len(noisy))
+    flag = source_given[:, None, None, None]
+    return [source * flag, flag.expand(-1, 1, *noisy.shape[-2:])]

@@ -78,6 +78,7 @@ def recommender_id(store: Store, encoder_id: str) -> str | None:
 def train_video_model(store: Store, out_dir: Path | None = None, settings: TrainSettings | None = None,
                       encoder: str | None = None, config: dict | None = None,
                       progress: Progress | None = None) -> dict:
+    from core.diffusion.recolour import recolour_pairs
     from core.diffusion.training import VideoBatches
 
     progress, settings = progress or Progress(), settings or TrainSettings()
@@ -92,8 +93,10 @@ def train_video_model(store: Store, out_dir: Path | None = None, settings: Train
     torch.manual_seed(settings.seed)
     net = video_model.VideoDenoiser(config)
     out_dir = out_dir or media_dir(store.path) / "models"
-    report = train(net, VideoBatches(bank, config, hist, emb, liked_by), VIDEO, out_dir, settings,
-                   progress)
+    pairs = (recolour_pairs(store, config["size"], config["past"] + config["future"])
+             if config.get("source") else None)
+    report = train(net, VideoBatches(bank, config, hist, emb, liked_by, pairs), VIDEO, out_dir,
+                   settings, progress)
     record_training_domain(store, out_dir, VIDEO, bank.embeddings, encoder_id)
     return report
 
@@ -101,6 +104,7 @@ def train_video_model(store: Store, out_dir: Path | None = None, settings: Train
 def train_thumbnail_model(store: Store, out_dir: Path | None = None,
                           settings: TrainSettings | None = None, encoder: str | None = None,
                           config: dict | None = None, progress: Progress | None = None) -> dict:
+    from core.diffusion.recolour import recolour_pairs
     from core.diffusion.training import ThumbnailBatches
 
     progress, settings = progress or Progress(), settings or TrainSettings()
@@ -111,7 +115,9 @@ def train_thumbnail_model(store: Store, out_dir: Path | None = None,
     torch.manual_seed(settings.seed)
     net = thumbnail_model.ThumbnailDenoiser(config)
     out_dir = out_dir or media_dir(store.path) / "models"
-    batches = ThumbnailBatches(bank, config, hist, liked_by, liked_thumbnails(store, encoder_id))
+    pairs = recolour_pairs(store, config["size"], 1) if config.get("source") else None
+    batches = ThumbnailBatches(bank, config, hist, liked_by, liked_thumbnails(store, encoder_id),
+                               pairs)
     report = train(net, batches, THUMBNAIL, out_dir, settings, progress)
     record_training_domain(store, out_dir, THUMBNAIL, bank.embeddings, encoder_id)
     return report

@@ -182,7 +182,7 @@ def generate_thumbnail_image(store: Store, user_id: str, item_id: str,
     from core.store.corpus import require_frames
     from core.store.embeddings import load_frame_index
 
-    require_frames(store, item_id, "thumbnail generation")
+    item = require_frames(store, item_id, "thumbnail generation")
     model = model_for(store, "thumbnail", checkpoint)
     encoder_id = model.config["encoder"]
     index = load_frame_index(store, encoder_id, [item_id])
@@ -191,9 +191,14 @@ def generate_thumbnail_image(store: Store, user_id: str, item_id: str,
         raise InputError(f"user {user_id!r} has no liked thumbnails to condition on")
     options = sampling_options(1.0, sampler, steps,
                                guidance if guidance is not None else thumbnail.DEFAULT_GUIDANCE, seed)
-    image = thumbnail.generate_thumbnails(model, [index.frames[0, :index.counts[0]]], [liked],
-                                          options["sampler"], options["steps"],
-                                          options["guidance"], seed, progress)[0]
+    frames = index.frames[0, :index.counts[0]]
+    start = None
+    if model.config.get("source"):   # start from the Eq. 1 frame (what the thumbnail task picks)
+        start = _selected_frame(store, encoder_id, user_id, item["path"], frames, index.times[0],
+                                model.config["size"])
+    image = thumbnail.generate_thumbnails(model, [frames], [liked], options["sampler"],
+                                          options["steps"], options["guidance"], seed, progress,
+                                          None if start is None else start[None])[0]
     import cv2
 
     image = cv2.resize(image, (OUTPUT_SHORT_SIDE, OUTPUT_SHORT_SIDE), interpolation=cv2.INTER_CUBIC)
@@ -207,6 +212,18 @@ def generate_thumbnail_image(store: Store, user_id: str, item_id: str,
                           generation_id=generation_id)
     return {"generation_id": generation_id, "output_path": str(out), "task": "thumbnail-gen",
             "user_id": user_id, "item_id": item_id, **params}
+
+
+def _selected_frame(store: Store, encoder_id: str, user_id: str, path: str,
+                    frames: np.ndarray, times: np.ndarray, size: int) -> np.ndarray:
+    """The frame of the video at `path` that Eq. 1 picks for the user (`frames`: its indexed
+    frames' embeddings, `times` theirs), at the model's working size."""
+    from core.diffusion.data import to_working
+    from core.editor.history import history_vector
+    from core.media import frame_at
+
+    best = int(np.argmax(frames @ history_vector(store, encoder_id, user_id)))
+    return to_working(frame_at(path, float(times[best]), max_side=128), size)
 
 
 def sampling_options(strength: float, sampler: str | None, steps: int | None, guidance: float,

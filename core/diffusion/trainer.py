@@ -17,7 +17,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from core.diffusion.checkpoint import load_training_state, read_checkpoint, save_weights
+from core.diffusion.checkpoint import (grow_inputs, load_training_state, read_checkpoint,
+                                       save_weights)
 from core.errors import InputError
 from core.progress import Progress
 
@@ -53,7 +54,8 @@ def noise_schedule(config: dict):
 def train(model: torch.nn.Module, make_batch: Callable, name: str, out_dir: Path,
           settings: TrainSettings, progress: Progress | None = None) -> dict:
     """make_batch(rng, batch) -> (x0, kwargs): clean targets in [-1, 1] and the other
-    arguments of model(noisy, t=..., **kwargs)."""
+    arguments of model(noisy, t=..., **kwargs); kwargs["loss_weight"], where present, weighs
+    each value of the loss (same shape as x0) and is not passed to the model."""
     progress = progress or Progress()
     dev = device()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -85,6 +87,7 @@ def train(model: torch.nn.Module, make_batch: Callable, name: str, out_dir: Path
         x0, kwargs = make_batch(rng, settings.batch)
         x0 = x0.to(dev)
         kwargs = {k: _to(v, dev) for k, v in kwargs.items()}
+        weight = kwargs.pop("loss_weight", None)
         t = torch.randint(0, len(alphas), (len(x0),), generator=gen, device=dev)
         noise = torch.randn(x0.shape, generator=gen, device=dev)
         a = alphas[t].view(-1, 1, 1, 1)
@@ -93,7 +96,8 @@ def train(model: torch.nn.Module, make_batch: Callable, name: str, out_dir: Path
             group["lr"] = settings.lr * min(1.0, (step + 1) / settings.warmup)
         with torch.autocast(dev.type, dtype=torch.bfloat16):
             predicted = model(noisy, t=t, **kwargs)
-        loss = torch.nn.functional.mse_loss(predicted.float(), target(model.config, x0, noise, a))
+        error = (predicted.float() - target(model.config, x0, noise, a)) ** 2
+        loss = error.mean() if weight is None else (error * weight).sum() / weight.sum()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -148,15 +152,19 @@ def _start_from(model, ema, checkpoint: Path) -> dict:
     config, tensors, sha = read_checkpoint(checkpoint)
     differs = {k for k in set(config) | set(model.config)
                if k not in ("encoder", "recommender") and config.get(k) != model.config.get(k)}
-    if differs:
-        raise InputError(f"{checkpoint} was trained with another configuration ({sorted(differs)})")
+    added = {k for k in differs if k in getattr(model, "growable_keys", ()) and not config.get(k)}
+    if differs - added:
+        raise InputError(f"{checkpoint} was trained with another configuration "
+                         f"({sorted(differs - added)})")
+    grown = grow_inputs(model, tensors) if added else []
     model.load_state_dict(tensors)
     ema.load_state_dict(tensors)
     earlier = checkpoint.with_name(checkpoint.name.replace(".safetensors", ".report.json"))
     before = json.loads(earlier.read_text()) if earlier.is_file() else {}
     return {"checkpoint": str(checkpoint), "sha256": sha, "steps_done": before.get("steps_done"),
             "seconds": before.get("seconds"), "command": before.get("settings", {}).get("command"),
-            "loss_curve": before.get("loss_curve", [])}
+            "loss_curve": before.get("loss_curve", []),
+            **({"added": sorted(added), "grown_weights": grown} if added else {})}
 
 
 def _write_report(path: Path, name: str, config: dict, settings: TrainSettings, step: int,

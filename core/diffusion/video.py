@@ -60,9 +60,11 @@ def sample_blocks(model: LoadedModel, n_frames: int, conditions: list[Condition]
         else:
             past = torch.zeros(batch, p * 3, size, size, device=dev)
         given = torch.full((batch,), float(b > 0), device=dev)
-        predict = guided(lambda x, t: model.net(x, past, given, t, cond),
-                         lambda x, t: model.net(x, past, given, t, null), guidance)
         init = src[:, b * k * 3:(b + 1) * k * 3] if src is not None else None
+        source = {"source": init, "source_given": torch.ones(batch, device=dev)} \
+            if init is not None and cfg.get("source") else {}
+        predict = guided(lambda x, t: model.net(x, past, given, t, cond, **source),
+                         lambda x, t: model.net(x, past, given, t, null, **source), guidance)
         block = denoise(predict, (batch, k * 3, size, size), cfg, sampler, steps, generator,
                         init, strength if src is not None else 1.0, progress)
         out[:, b * k * 3:(b + 1) * k * 3] = block.clamp(-1, 1)

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from core.errors import MediaError
-from core.media import VideoInfo, iter_frames, probe, save_image
+from core.media import VideoInfo, frame_at, probe, save_image
 from core.media.decode import (SEEK_DISTANCE_S, decoded_frames, frame_converter, open_video,
                                timed_frames)
 from core.media.mux import (add_aac, add_h264, atomic_output, encode_h264, frame_rate,
@@ -17,15 +17,7 @@ from core.media.probe import open_container
 
 def write_frame_png(video: str | os.PathLike, t_s: float, out: Path) -> Path:
     """The frame shown at t_s, full resolution, upright."""
-    info = probe(video)
-    chosen = None
-    for frame in iter_frames(video, info=info):
-        if chosen is not None and frame.t_s > t_s + 1e-3:
-            break
-        chosen = frame
-    if chosen is None:
-        raise MediaError(f"{video}: no frame at {t_s:.3f} s")
-    return save_image(out, chosen.image)
+    return save_image(out, frame_at(video, t_s))
 
 
 def cut_clip(video: str | os.PathLike, start_s: float, end_s: float, out: Path) -> Path:

@@ -3,10 +3,13 @@ Cosine@K under the `paper` and `heldout` protocols, PS@K where a recommender is 
 Fréchet distance on the encoder's clip features between generated and real clips.
 
 - revision: the first `clip_frames` frames of each drawn item, revised (SDEdit) conditioned on
-  User_Hist, on User_Emb, or on nothing (Unconditional), against the unrevised Original;
+  User_Hist, on User_Emb, or on nothing (Unconditional), against the unrevised Original; on the
+  demo corpus also the share of revised frames whose judged shape is the source frame's
+  (`shape_kept`: a revision, not a replacement);
 - creation: clips made from noise conditioned on User_Hist, User_Emb or nothing;
 - thumbnail_generation: the thumbnail model's output with the user's liked thumbnails retrieved
-  (Generated) or without them (Unconditional), against the Eq. 1 selection (CLIP) and Original.
+  (Generated) or without them (Unconditional), against the Eq. 1 selection (CLIP) and Original;
+  a model with a source channel starts from a frame (see `_thumbnail_task`).
 
 Users are drawn from the test users (`core/evaluation/judged.py`); the validation users serve
 `bench/bench_video_diffusion.py`, which chooses strength, guidance and steps. On the demo corpus
@@ -95,23 +98,32 @@ class _Context:
         self.i3d = None
         self.judge = None
 
-    def judged(self, result: dict, method: str, outputs, wanted: list | None = None) -> None:
-        """Judged preference hit (and, given the instructions' attributes, instruction hit) of
-        one output (frames) per pair, into result["judged_hit"] and result["instruction_hit"]."""
+    def judged(self, result: dict, method: str, outputs, wanted: list | None = None,
+               sources: list | None = None) -> list:
+        """Judged preference hit (and, given the instructions' attributes, instruction hit;
+        given the sources' judged attributes, the share of frames whose judged shape is the
+        source frame's) of one output (frames) per pair, into result["judged_hit"],
+        result["instruction_hit"] and result["shape_kept"]. Returns each output's attributes."""
         from core.evaluation.judged import (HitTable, instruction_share, judged_attrs,
-                                            preference_share)
+                                            preference_share, shape_share)
 
         if self.judge is None:
-            return
-        table, asked = HitTable(), HitTable()
+            return []
+        table, asked, kept, judged = HitTable(), HitTable(), HitTable(), []
         for n, ((user, _), frames) in enumerate(zip(self.pairs, outputs)):
             attrs = judged_attrs(self.judge.judge(list(frames)))
+            judged.append(attrs)
             table.add(method, user.id, preference_share(attrs, user.truth))
             if wanted is not None:
                 asked.add(method, user.id, instruction_share(attrs, wanted[n]))
+            if sources is not None:
+                kept.add(method, user.id, shape_share(attrs, sources[n]))
         result.setdefault("judged_hit", {}).update(table.summary())
         if wanted is not None:
             result.setdefault("instruction_hit", {}).update(asked.summary())
+        if sources is not None:
+            result.setdefault("shape_kept", {}).update(kept.summary())
+        return judged
 
     def scores(self, embeddings: list[np.ndarray]) -> dict:
         """Cosine@K (paper, heldout) and PS@K of one output per pair (each n x d frames)."""
@@ -163,6 +175,7 @@ def _video_task(ctx: _Context, model, task: str, steps: int, strength, guidance,
 
         result["fvd_i3d"] = {}
         real_i3d = i3d_features(ctx.i3d, [ctx.bank.frames[s:s + clip_frames] for s in starts])
+    source_attrs = None
     for method, condition in methods.items():
         progress.check_cancelled()
         if condition is None:
@@ -179,7 +192,9 @@ def _video_task(ctx: _Context, model, task: str, steps: int, strength, guidance,
                 for s in range(0, len(conds), CHUNK)])
         embeddings = [ctx.encoder.encode_images(list(clip)) for clip in outputs]
         _merge(result, method, ctx.scores(embeddings))
-        ctx.judged(result, method, outputs, wanted)
+        judged = ctx.judged(result, method, outputs, wanted, source_attrs)
+        if condition is None:
+            source_attrs = judged      # the Original's frames: what revisions should keep
         result["frechet"][method] = round(frechet_distance(clip_features(embeddings), real), 4)
         if ctx.i3d is not None:
             result["fvd_i3d"][method] = round(frechet_distance(
@@ -189,27 +204,54 @@ def _video_task(ctx: _Context, model, task: str, steps: int, strength, guidance,
 
 
 def _thumbnail_task(ctx: _Context, model, liked: dict, steps: int, guidance) -> dict:
+    """Generated: with the user's liked thumbnails; Unconditional: without. A model with a
+    source channel starts Generated from the Eq. 1 frame and Unconditional from the creator's
+    cover (without a user there is no Eq. 1); Generated_from_Original starts from the cover
+    with the user's tokens, which isolates what the tokens change."""
     from core.diffusion import thumbnail
 
     result: dict = {"paper": {}, "heldout": {}, "ps": {}}
     index = ctx.index
     item_frames = [index.frames[row, :index.counts[row]] for _, row in ctx.pairs]
-    for method, likes in (("Generated", [liked.get(u.id) for u, _ in ctx.pairs]),
-                          ("Unconditional", [None] * len(ctx.pairs))):
+    picked = [int(np.argmax(index.frames[row, :index.counts[row]] @ u.select)) for u, row in ctx.pairs]
+    likes, nobody = [liked.get(u.id) for u, _ in ctx.pairs], [None] * len(ctx.pairs)
+    methods = {"Generated": (likes, None), "Unconditional": (nobody, None)}
+    if model.config.get("source"):
+        selected, covers = _start_frames(ctx, picked, model.config["size"])
+        methods = {"Generated": (likes, selected), "Unconditional": (nobody, covers),
+                   "Generated_from_Original": (likes, covers)}
+    for method, (users_likes, starts) in methods.items():
         images = np.concatenate([
-            thumbnail.generate_thumbnails(model, item_frames[s:s + CHUNK], likes[s:s + CHUNK],
+            thumbnail.generate_thumbnails(model, item_frames[s:s + CHUNK], users_likes[s:s + CHUNK],
                                           steps=steps, guidance=guidance or thumbnail.DEFAULT_GUIDANCE,
-                                          seed=s)
+                                          seed=s, sources=None if starts is None else starts[s:s + CHUNK])
             for s in range(0, len(ctx.pairs), CHUNK)])
         _merge(result, method, ctx.scores([ctx.encoder.encode_images([im]) for im in images]))
         ctx.judged(result, method, [[im] for im in images])
-    picked = [int(np.argmax(index.frames[row, :index.counts[row]] @ u.select)) for u, row in ctx.pairs]
     selected = [index.frames[row, k][None] for k, (_, row) in zip(picked, ctx.pairs)]
     _merge(result, "CLIP", ctx.scores(selected))
     _merge(result, "Original", ctx.scores([index.thumbnails[row][None] for _, row in ctx.pairs]))
     if ctx.judge is not None:
         _judge_selection(ctx, result, picked)
     return result
+
+
+def _start_frames(ctx: _Context, picked: list[int], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair, the Eq. 1 frame and the creator's cover (the Eq. 1 frame where an item has no
+    cover) at the model's working size."""
+    from core.diffusion.data import to_working
+    from core.media import frame_at, read_image
+    from core.store.evaluation import item_media
+
+    media = item_media(ctx.store, sorted({ctx.index.item_ids[row] for _, row in ctx.pairs}))
+    selected, covers = [], []
+    for k, (_, row) in zip(picked, ctx.pairs):
+        item = media[ctx.index.item_ids[row]]
+        frame = to_working(frame_at(item["path"], float(ctx.index.times[row, k]), max_side=128), size)
+        selected.append(frame)
+        covers.append(to_working(read_image(item["thumbnail_path"]), size)
+                      if item["thumbnail_path"] else frame)
+    return np.stack(selected), np.stack(covers)
 
 
 def _judge_selection(ctx: _Context, result: dict, picked: list[int]) -> None:

@@ -70,6 +70,13 @@ def preference_share(frames: list[Attrs], truth: dict) -> float:
     return float(np.mean([shows_preferred(a, truth) for a in frames])) if frames else 0.0
 
 
+def shape_share(frames: list[Attrs], sources: list[Attrs]) -> float | None:
+    """Share of frames whose judged shape is that of the source frame at the same place, over
+    the source frames whose shape the judge names; None where it names none."""
+    pairs = [(a[1], s[1]) for a, s in zip(frames, sources) if s[1] is not None]
+    return float(np.mean([a == s for a, s in pairs])) if pairs else None
+
+
 def instruction_share(frames: list[Attrs], wanted: Attrs) -> float:
     return float(np.mean([tuple(a) == tuple(wanted) for a in frames])) if frames else 0.0
 
@@ -79,8 +86,10 @@ class HitTable:
     """Per method, per user, the shares of single outputs."""
     values: dict[str, dict[str, list[float]]] = field(default_factory=dict)
 
-    def add(self, method: str, user_id: str, share: float) -> None:
-        self.values.setdefault(method, {}).setdefault(user_id, []).append(float(share))
+    def add(self, method: str, user_id: str, share: float | None) -> None:
+        """One output's share; None (nothing to measure in that output) is left out."""
+        if share is not None:
+            self.values.setdefault(method, {}).setdefault(user_id, []).append(float(share))
 
     def summary(self) -> dict:
         return {method: interval([float(np.mean(v)) for v in users.values()])

@@ -40,6 +40,18 @@ def iter_frames(path: str | os.PathLike, max_side: int | None = None,
             yield Frame(t, to_image(frame))
 
 
+def frame_at(path: str | os.PathLike, t_s: float, max_side: int | None = None) -> np.ndarray:
+    """The frame shown at t_s (the last one that starts by then), upright."""
+    chosen = None
+    for frame in iter_frames(path, max_side=max_side):
+        if chosen is not None and frame.t_s > t_s + 1e-3:
+            break
+        chosen = frame
+    if chosen is None:
+        raise MediaError(f"{path}: no frame at {t_s:.3f} s")
+    return chosen.image
+
+
 class open_video:
     """Context manager: (container, first video stream). `threaded` lets FFmpeg decode one
     video on several threads; callers decoding many videos at once do better without."""

@@ -39,15 +39,21 @@ def model_spec(store: Store, model_id: str) -> str | None:
     return row[0] if row else None
 
 
-def demo_seeds(store: Store) -> list[int]:
-    """The seeds of the demo corpora built into this database (from the audit log)."""
-    seeds = []
+def demo_builds(store: Store) -> list[dict]:
+    """The demo corpora built into this database, as the audit log records them: one dict with
+    seed, items and users per distinct seed, in build order."""
+    builds: dict[int, dict] = {}
     for (details,) in store.conn.execute(
             "SELECT details FROM audit_log WHERE action = 'demo.build' ORDER BY id"):
-        seed = json.loads(details or "{}").get("seed")
-        if seed is not None and seed not in seeds:
-            seeds.append(int(seed))
-    return seeds
+        entry = json.loads(details or "{}")
+        if entry.get("seed") is not None:
+            builds.setdefault(int(entry["seed"]), entry)
+    return list(builds.values())
+
+
+def demo_seeds(store: Store) -> list[int]:
+    """The seeds of the demo corpora built into this database (from the audit log)."""
+    return [int(build["seed"]) for build in demo_builds(store)]
 
 
 def user_truths(store: Store) -> dict[str, dict]:
