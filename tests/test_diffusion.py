@@ -192,6 +192,14 @@ def test_revision_creation_and_thumbnail_generation_record_generations(trained):
         thumb = service.generate_thumbnail_image(store, user, item[0], steps=2,
                                                  checkpoint=str(trained["thumbnail"]))
         assert thumb["output_path"].endswith(".png")
+        # it started from the frame Eq. 1 picks for the user, and says which
+        from core.editor.history import history_vector
+        from core.store.embeddings import load_frame_index
+
+        model = load_model("thumbnail", trained["thumbnail"])
+        index = load_frame_index(store, model.config["encoder"], [item[0]])
+        scores = index.frames[0, :index.counts[0]] @ history_vector(store, model.config["encoder"], user)
+        assert thumb["start_frame_s"] == pytest.approx(float(index.times[0, int(np.argmax(scores))]))
 
 
 def test_a_real_clip_revises_end_to_end_with_its_duration(trained, shared_media, tmp_path):

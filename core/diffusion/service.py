@@ -176,8 +176,11 @@ def generate_thumbnail_image(store: Store, user_id: str, item_id: str,
                              guidance: float | None = None, seed: int = 0,
                              checkpoint: str | None = None, progress: Progress | None = None) -> dict:
     from core.diffusion import thumbnail
+    from core.diffusion.data import to_working
     from core.diffusion.models import liked_thumbnails
     from core.editor.generations import record_generation
+    from core.editor.history import history_vector
+    from core.media import frame_at
     from core.media.thumbnail import save_image
     from core.store.corpus import require_frames
     from core.store.embeddings import load_frame_index
@@ -192,10 +195,11 @@ def generate_thumbnail_image(store: Store, user_id: str, item_id: str,
     options = sampling_options(1.0, sampler, steps,
                                guidance if guidance is not None else thumbnail.DEFAULT_GUIDANCE, seed)
     frames = index.frames[0, :index.counts[0]]
-    start = None
+    start, start_s = None, None
     if model.config.get("source"):   # start from the Eq. 1 frame (what the thumbnail task picks)
-        start = _selected_frame(store, encoder_id, user_id, item["path"], frames, index.times[0],
-                                model.config["size"])
+        start_s = float(index.times[0, int(np.argmax(frames @ history_vector(store, encoder_id,
+                                                                             user_id)))])
+        start = to_working(frame_at(item["path"], start_s, max_side=128), model.config["size"])
     image = thumbnail.generate_thumbnails(model, [frames], [liked], options["sampler"],
                                           options["steps"], options["guidance"], seed, progress,
                                           None if start is None else start[None])[0]
@@ -205,25 +209,15 @@ def generate_thumbnail_image(store: Store, user_id: str, item_id: str,
     generation_id = new_generation_id()
     out = save_image(generation_path(store, generation_id, ".png"), image)
     params = {k: v for k, v in options.items() if k != "strength"}
-    params["domain"] = check_embeddings(store, model, index.frames[0, :index.counts[0]])
+    if start_s is not None:
+        params["start_frame_s"] = start_s          # the frame it started from
+    params["domain"] = check_embeddings(store, model, frames)
     with store.transaction():
         record_generation(store, "thumbnail-gen", user_id, item_id, params, {},
                           provenance_models(model), str(out), seed=seed,
                           generation_id=generation_id)
     return {"generation_id": generation_id, "output_path": str(out), "task": "thumbnail-gen",
             "user_id": user_id, "item_id": item_id, **params}
-
-
-def _selected_frame(store: Store, encoder_id: str, user_id: str, path: str,
-                    frames: np.ndarray, times: np.ndarray, size: int) -> np.ndarray:
-    """The frame of the video at `path` that Eq. 1 picks for the user (`frames`: its indexed
-    frames' embeddings, `times` theirs), at the model's working size."""
-    from core.diffusion.data import to_working
-    from core.editor.history import history_vector
-    from core.media import frame_at
-
-    best = int(np.argmax(frames @ history_vector(store, encoder_id, user_id)))
-    return to_working(frame_at(path, float(times[best]), max_side=128), size)
 
 
 def sampling_options(strength: float, sampler: str | None, steps: int | None, guidance: float,

@@ -15,7 +15,7 @@ colour the target shows, and with that dropped the target is the source unchange
 Thumbnail model: the target is the frame of an item that best matches a liking user's
 User_Hist (Eq. 1 over every frame), given the item's frame embeddings and that user's liked
 thumbnails as retrieved tokens; with the user's tokens dropped, a random frame of the item.
-A model with a source channel also learns single-frame revision pairs for half of each batch:
+A model with a source channel also learns single-frame revision pairs for most of each batch:
 the source frame is given, and the target is it in the favourite colour of the user whose liked
 thumbnails are the tokens (or the source itself, with the user's tokens dropped)."""
 from __future__ import annotations
@@ -30,7 +30,10 @@ from core.diffusion.thumbnail_model import ITEM, USER
 
 VIDEO_DROP = {"hist": 0.2, "emb": 0.3, "text": 0.5}
 PAST_MASK_RATE = 0.5
-REVISION_SHARE = 0.5       # of a source model's samples, revision pairs
+REVISION_SHARE = 0.5       # of a source video model's samples, revision pairs
+# Thumbnail generation always starts from a frame (the Eq. 1 selection), so most of a source
+# thumbnail model's samples are pairs; the rest keep its tokens-only path.
+THUMBNAIL_REVISION_SHARE = 0.8
 REVISION_HIST_DROP = 0.2
 # Weight of the loss where a pair's target differs from its source: the recoloured objects
 # are a few percent of the pixels, and at equal weight copying the source drowns them out.
@@ -122,7 +125,7 @@ class ThumbnailBatches:
     def __call__(self, rng: np.random.Generator, batch: int):
         targets, sources, tokens, masks = [], [], [], []
         for _ in range(batch):
-            if self.pairs is not None and rng.random() < REVISION_SHARE:
+            if self.pairs is not None and rng.random() < THUMBNAIL_REVISION_SHARE:
                 target, source, item_frames, user = self._revision_pair(rng)
             else:
                 target, source, item_frames, user = self._selection(rng)
