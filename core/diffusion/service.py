@@ -180,6 +180,7 @@ def generate_thumbnail_image(store: Store, user_id: str, item_id: str,
     from core.diffusion.models import liked_thumbnails
     from core.editor.generations import record_generation
     from core.editor.history import history_vector
+    from core.editor.personalize import select_thumbnails
     from core.media import frame_at
     from core.media.thumbnail import save_image
     from core.store.corpus import require_frames
@@ -197,8 +198,7 @@ def generate_thumbnail_image(store: Store, user_id: str, item_id: str,
     frames = index.frames[0, :index.counts[0]]
     start, start_s = None, None
     if model.config.get("source"):   # start from the Eq. 1 frame (what the thumbnail task picks)
-        start_s = float(index.times[0, int(np.argmax(frames @ history_vector(store, encoder_id,
-                                                                             user_id)))])
+        start_s = select_thumbnails(index, history_vector(store, encoder_id, user_id))[0].t_s
         start = to_working(frame_at(item["path"], start_s, max_side=128), model.config["size"])
     image = thumbnail.generate_thumbnails(model, [frames], [liked], options["sampler"],
                                           options["steps"], options["guidance"], seed, progress,
