@@ -34,6 +34,11 @@ class ItemSpec:
     def n_frames(self) -> int:
         return sum(s["n_frames"] for s in self.segments)
 
+    @property
+    def cover_segment(self) -> dict:
+        """The segment the creator's cover (thumbnail) shows."""
+        return self.segments[self.thumbnail_frame // self.segments[0]["n_frames"]]
+
 
 @dataclass
 class DemoSpec:
@@ -73,8 +78,7 @@ def item_affinity(truth: dict, item: ItemSpec) -> float:
 
 def cover_affinity(truth: dict, item: ItemSpec) -> float:
     """How much the user likes what the item's thumbnail shows."""
-    per_segment = item.thumbnail_frame // item.segments[0]["n_frames"]
-    return segment_affinity(truth, item.segments[per_segment])
+    return segment_affinity(truth, item.cover_segment)
 
 
 def engagement(truth: dict, item: ItemSpec) -> float:

@@ -31,7 +31,7 @@ class Pair:
 
 
 def cover_colour(item: ItemSpec) -> str:
-    return item.segments[item.thumbnail_frame // item.segments[0]["n_frames"]]["colour"]
+    return item.cover_segment["colour"]
 
 
 def favourite_colours(items: dict[str, ItemSpec], liked: dict[str, list[str]]) -> dict[str, str]:
