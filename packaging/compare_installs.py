@@ -21,10 +21,9 @@ def pixels(path: str) -> np.ndarray:
         from PIL import Image
 
         return np.asarray(Image.open(path).convert("RGB"), np.float64) / 255
-    import av
+    from core.media import iter_frames
 
-    with av.open(path) as container:
-        return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)]) / 255
+    return np.stack([f.image for f in iter_frames(path)]) / 255
 
 
 def differences(ours: dict, theirs: dict) -> list[str]:

@@ -47,6 +47,9 @@ ROOT_DIST = "generec-studio"
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 ALLOWLIST = Path(__file__).resolve().parent / "licence-allowlist.txt"
 OUTPUT_NAME = "THIRD-PARTY-LICENSES.txt"
+# Licence texts of programs the app runs as separate processes (the ffmpeg executable), which
+# no distribution's metadata carries
+PROGRAM_LICENCES = Path(__file__).resolve().parent / "program-licences"
 
 NONE, WEAK, STRONG = 0, 1, 2
 RANK_NAMES = {NONE: "permissive or other", WEAK: "weak copyleft", STRONG: "strong copyleft"}
@@ -294,6 +297,9 @@ def write_bundle_file(folder: Path, verdicts: list[Verdict], app_version: str) -
         for path, text in v.files:
             out += ["", f"---- {path}", text.rstrip()]
         out.append("")
+    for program in sorted(PROGRAM_LICENCES.glob("*.txt")):
+        out += ["=" * 78, f"Program run as a separate process: {program.stem}", "",
+                program.read_text().rstrip(), ""]
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / OUTPUT_NAME
     target.write_text("\n".join(out) + "\n")

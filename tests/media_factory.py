@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import subprocess
+from fractions import Fraction
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -43,3 +44,32 @@ def make_bad_inputs(folder: Path) -> dict[str, Path]:
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "aac",
            str(files["audio_only"]))
     return files
+
+
+def ffmpeg_output(*args: str) -> str:
+    """What an ffmpeg run writes to stdout, as text."""
+    return subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", *args, "-"],
+                          check=True, capture_output=True, text=True).stdout
+
+
+def packet_hashes(path: Path, kind: str = "v") -> list[str]:
+    """The MD5 of each packet of the first `kind` ("v", "a") stream, stream-copied."""
+    text = ffmpeg_output("-i", str(path), "-map", f"0:{kind}:0", "-c", "copy", "-f", "framemd5")
+    return [line.rsplit(",", 1)[1].strip() for line in text.splitlines()
+            if line and not line.startswith("#")]
+
+
+def decoded_hashes(path: Path) -> list[str]:
+    """The MD5 of each decoded video frame, as stored (no rotation, no conversion)."""
+    text = ffmpeg_output("-noautorotate", "-i", str(path), "-map", "0:v:0", "-f", "framemd5")
+    return [line.rsplit(",", 1)[1].strip() for line in text.splitlines()
+            if line and not line.startswith("#")]
+
+
+def audio_seconds(path: Path) -> float:
+    """The decoded length of the first audio stream: its frames' durations added up."""
+    text = ffmpeg_output("-i", str(path), "-map", "0:a:0", "-f", "framecrc")
+    time_base = Fraction(next(line.split(":")[1].strip() for line in text.splitlines()
+                              if line.startswith("#tb 0:")))
+    frames = [line.split(",") for line in text.splitlines() if line and line[0] != "#"]
+    return float(sum(int(fields[3]) for fields in frames) * time_base)

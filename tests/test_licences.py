@@ -132,6 +132,9 @@ def test_the_gate_walks_the_closure_names_the_failure_and_writes_the_licence_fil
     text = (bundle / licences.OUTPUT_NAME).read_text()
     assert "fake-lib 1.0" in text and "Copyright (c) the fake authors" in text
     assert "fake-deep 1.0" in text and "fake-gpl" not in text and "fake-skip" not in text
+    # the ffmpeg executable's GPL text ships although no distribution's metadata carries it
+    assert "Program run as a separate process: ffmpeg" in text
+    assert "GNU GENERAL PUBLIC LICENSE\n                       Version 3" in text
 
     assert licences.main(["--root", "fake-app", "--extras", "copyleft", "--allowlist", str(allowlist)]) == 1
     assert "fake-gpl 1.0 is strong copyleft" in capsys.readouterr().err

@@ -2,7 +2,7 @@
 
 The driver lists the items still to index (as the in-process path does), and Ray Data maps
 batches of them through `EmbedBatch`, an actor class that loads the encoder once. Each actor
-decodes its items with PyAV (the same sampling code as in-process: core.encoders.indexing),
+decodes its items with ffmpeg processes (the same sampling code as in-process: core.encoders.indexing),
 embeds frames, thumbnail and title, and writes the result as one Parquet shard, a file named
 by the batch's item ids, written whole or not at all (temporary name, then rename). Only the
 shard's path travels back. The driver is the one writer: it merges each shard into SQLite in

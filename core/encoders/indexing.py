@@ -2,7 +2,7 @@
 
 Resumable: only items without frame embeddings for this model are done, and each batch of
 items is written in one transaction. Decoding runs in a thread pool ahead of inference
-(PyAV and torch both release the GIL), so the two overlap.
+(ffmpeg decodes in its own processes, and torch releases the GIL), so the two overlap.
 """
 from __future__ import annotations
 

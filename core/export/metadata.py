@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 from core.errors import InputError
-from core.media.mux import add_copy, atomic_output, mux_in_time_order, open_mp4
-from core.media.probe import open_container
+from core.media.ffmpeg import read_header, run
+from core.media.write import MP4_OUT, atomic_output
 
 COMMENT_KEY = "comment"   # MP4 ©cmt, PNG tEXt "Comment"
 
@@ -27,13 +27,13 @@ def strip_metadata(source: str | os.PathLike, dest: str | os.PathLike, comment: 
         # SEI NAL units (type 6 in H.264, which the watermark step always writes) hold the
         # encoder's name and settings; dropping them does not change a decoded pixel. Only the
         # first video and audio streams are copied: no chapters, data tracks or tags come along.
-        with atomic_output(dest, f"{source.name}: cannot strip the container metadata") as tmp, \
-                open_container(source) as video_in, open_container(source) as audio_in, \
-                open_mp4(tmp, bitexact=True) as container:
-            packets = [add_copy(container, video_in, "video", "filter_units=remove_types=6"),
-                       add_copy(container, audio_in, "audio")]
-            container.metadata[COMMENT_KEY] = comment
-            mux_in_time_order(container, packets)
+        with atomic_output(dest) as tmp:
+            run(["-i", str(source), "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy",
+                 "-bsf:v", "filter_units=remove_types=6", "-map_metadata", "-1",
+                 "-map_metadata:s", "-1", "-map_chapters", "-1",
+                 "-metadata", f"{COMMENT_KEY}={comment}", "-fflags", "+bitexact",
+                 "-flags:v", "+bitexact", "-flags:a", "+bitexact", *MP4_OUT, "-y", str(tmp)],
+                f"{source.name}: cannot strip the container metadata")
         return dest
     if suffix == ".png":
         from PIL import Image, PngImagePlugin
@@ -58,8 +58,5 @@ def container_tags(path: str | os.PathLike) -> dict:
         with Image.open(path) as image:
             return {"format": {k: v if isinstance(v, str) else repr(v)[:80]
                                for k, v in image.info.items()}, "streams": []}
-    import av
-
-    with av.open(str(path)) as container:
-        return {"format": dict(container.metadata),
-                "streams": [dict(stream.metadata) for stream in container.streams]}
+    header = read_header(path)
+    return {"format": header.tags, "streams": [stream.tags for stream in header.streams]}

@@ -16,7 +16,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 def frame_rgb(path: str | os.PathLike, index: int) -> np.ndarray:
     """Frame `index` (0-based, in presentation order, upright) of a video as RGB uint8; an
     image file is its own frame 0."""
-    from core.media import iter_frames, read_image   # PyAV: off the GUI's start-up path
+    from core.media import iter_frames, read_image   # off the GUI's start-up path
 
     path = Path(path)
     if not path.is_file():

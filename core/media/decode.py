@@ -2,18 +2,22 @@
 from __future__ import annotations
 
 import os
+import queue
+import re
+import subprocess
+import threading
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Iterator
 
 import numpy as np
 
 from core.errors import MediaError
-from core.media.probe import VideoInfo, clockwise_rotation, decoded_frames, open_container, probe
+from core.media.ffmpeg import error_reason, executable
+from core.media.probe import VideoInfo, probe
 
 # Up to this many frames, decoding everything is cheaper than seeking N times.
 SEQUENTIAL_FRAME_LIMIT = 600
-# Sampling decodes on without seeking when the next target is this close.
-SEEK_DISTANCE_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -34,10 +38,8 @@ def iter_frames(path: str | os.PathLike, max_side: int | None = None,
                 info: VideoInfo | None = None) -> Iterator[Frame]:
     """Every frame in presentation order, upright, at most max_side pixels on the longer side."""
     info = info or probe(path)
-    with open_video(path) as (container, stream):
-        to_image = frame_converter(info, max_side)
-        for t, frame in timed_frames(decoded_frames(container, stream), info):
-            yield Frame(t, to_image(frame))
+    with FrameReader(path, info, max_side) as frames:
+        yield from frames
 
 
 def frame_at(path: str | os.PathLike, t_s: float, max_side: int | None = None) -> np.ndarray:
@@ -52,45 +54,79 @@ def frame_at(path: str | os.PathLike, t_s: float, max_side: int | None = None) -
     return chosen.image
 
 
-class open_video:
-    """Context manager: (container, first video stream). `threaded` lets FFmpeg decode one
-    video on several threads; callers decoding many videos at once do better without."""
+SHOWN = re.compile(r"\] n:\s*\d+ pts:\s*(-?\d+|NOPTS)")
+TIME_BASE = re.compile(r"\] config in time_base: (\d+)/(\d+)")
 
-    def __init__(self, path, threaded: bool = True) -> None:
-        self.container = open_container(path)
-        self.threaded = threaded
 
-    def __enter__(self):
-        stream = self.container.streams.video[0]
-        if self.threaded:
-            stream.thread_type = "AUTO"
-        return self.container, stream
+class FrameReader:
+    """Decoded frames from an ffmpeg process: upright (ffmpeg applies the display matrix),
+    scaled to the working size by libswscale (bilinear), as RGB bytes on a pipe; each frame's
+    time is its own timestamp (-copyts keeps the stream's clock; showinfo logs it). Frames
+    are passed through as decoded, none duplicated or dropped. `start_s` seeks there
+    (ffmpeg decodes from the keyframe before and drops what comes before start_s); `count`
+    stops after that many frames. Closing stops the process."""
+
+    def __init__(self, path, info: VideoInfo, max_side: int | None = None,
+                 start_s: float | None = None, count: int | None = None,
+                 threaded: bool = True) -> None:
+        self.path, self.info = path, info
+        self.width, self.height = working_size(info.width, info.height, max_side)
+        threads = [] if threaded else ["-threads", "1", "-filter_threads", "1"]
+        seek = ["-ss", f"{start_s:.6f}"] if start_s else []
+        limit = ["-frames:v", str(count)] if count else []
+        self.process = subprocess.Popen(
+            [executable(), "-hide_banner", "-nostdin", "-nostats", "-copyts", *threads, *seek,
+             "-i", str(path), "-map", "0:v:0",
+             "-vf", f"scale={self.width}:{self.height}:flags=bilinear,format=rgb24,showinfo",
+             "-fps_mode", "passthrough", *limit, "-f", "rawvideo", "-"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.times: queue.Queue = queue.Queue()
+        self.log: list[str] = []
+        self.reader = threading.Thread(target=self._read_log, daemon=True)
+        self.reader.start()
+
+    def _read_log(self) -> None:
+        """Frame times from showinfo's lines, in order; keeps the rest for error messages."""
+        time_base = None
+        for raw in self.process.stderr:
+            line = raw.decode("utf-8", "replace")
+            if shown := SHOWN.search(line):
+                pts = shown.group(1)
+                self.times.put(None if pts == "NOPTS" or time_base is None
+                               else float(int(pts) * time_base))
+            elif tb := TIME_BASE.search(line):
+                time_base = Fraction(int(tb.group(1)), int(tb.group(2)))
+            else:
+                self.log.append(line)
+        self.times.put(EOFError)
+
+    def __iter__(self) -> Iterator[Frame]:
+        size = self.width * self.height * 3
+        fallback_dt = 1.0 / self.info.fps if self.info.fps > 0 else 0.04
+        index = 0
+        while len(data := self.process.stdout.read(size)) == size:
+            t = self.times.get()
+            t = index * fallback_dt if t is None or t is EOFError else t
+            image = np.frombuffer(bytearray(data), np.uint8).reshape(self.height, self.width, 3)
+            yield Frame(t, image)
+            index += 1
+        if self.process.wait() != 0 and index == 0:
+            self.reader.join()
+            raise MediaError(f"{self.path}: cannot decode ({error_reason(''.join(self.log))})")
+
+    def __enter__(self) -> "FrameReader":
+        return self
 
     def __exit__(self, *exc) -> None:
-        self.container.close()
+        self.close()
 
-
-def timed_frames(frames, info: VideoInfo) -> Iterator[tuple[float, object]]:
-    """(presentation time, decoded frame); the frame rate stands in where a time is missing."""
-    fallback_dt = 1.0 / info.fps if info.fps > 0 else 0.04
-    for index, frame in enumerate(frames):
-        yield float(frame.time if frame.time is not None else index * fallback_dt), frame
-
-
-def frame_converter(info: VideoInfo, max_side: int | None):
-    """A function from a decoded frame to an upright RGB array at the working size. Scaling
-    happens in libswscale before rotating: the coded frame is (width, height) swapped for 90/270."""
-    disp_w, disp_h = working_size(info.width, info.height, max_side)
-    coded_w, coded_h = (disp_h, disp_w) if info.rotation in (90, 270) else (disp_w, disp_h)
-
-    def to_image(frame) -> np.ndarray:
-        image = frame.to_ndarray(width=coded_w, height=coded_h, format="rgb24")
-        rotation = clockwise_rotation(getattr(frame, "rotation", 0)) or info.rotation
-        if rotation:
-            image = np.ascontiguousarray(np.rot90(image, k=-rotation // 90))
-        return image
-
-    return to_image
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self.process.stdout.close()
+        self.reader.join()
+        self.process.stderr.close()
 
 
 def sample_times(duration_s: float, n: int) -> list[float]:
@@ -116,48 +152,32 @@ def sample_frames(path: str | os.PathLike, n: int, max_side: int | None = None,
 def _sample_sequentially(path, info: VideoInfo, targets: list[float],
                          max_side: int | None, threaded: bool = True) -> list[Frame]:
     tolerance = 0.5 / info.fps if info.fps > 0 else 0.02
-    to_image = frame_converter(info, max_side)
     picked: list[Frame] = []
     last = None
-    with open_video(path, threaded) as (container, stream):
-        for t, frame in timed_frames(decoded_frames(container, stream), info):
-            last = (t, frame)
-            converted = None
-            while len(picked) < len(targets) and t >= targets[len(picked)] - tolerance:
-                converted = converted if converted is not None else Frame(t, to_image(frame))
-                picked.append(converted)
+    with FrameReader(path, info, max_side, threaded=threaded) as frames:
+        for frame in frames:
+            last = frame
+            while len(picked) < len(targets) and frame.t_s >= targets[len(picked)] - tolerance:
+                picked.append(frame)
             if len(picked) == len(targets):
                 break
-        if last is None:
-            raise MediaError(f"{path}: no decodable video frame")
-        if len(picked) < len(targets):
-            tail = Frame(last[0], to_image(last[1]))
-            picked.extend([tail] * (len(targets) - len(picked)))
+    if last is None:
+        raise MediaError(f"{path}: no decodable video frame")
+    picked.extend([last] * (len(targets) - len(picked)))
     return picked
 
 
 def _sample_by_seeking(path, info: VideoInfo, targets: list[float],
                        max_side: int | None, threaded: bool = True) -> list[Frame] | None:
-    """None where any seek misses, so the caller can decode sequentially instead."""
-    import av
-
+    """One seek per target; None where any seek misses, so the caller can decode
+    sequentially instead."""
     tolerance = 0.5 / info.fps if info.fps > 0 else 0.02
-    to_image = frame_converter(info, max_side)
-    try:
-        with open_video(path, threaded) as (container, stream):
-            picked: list[Frame] = []
-            frames = None
-            position = float("inf")
-            for target in targets:
-                # Decode on from where we are when the target is near; seek when it is far.
-                if not position <= target < position + SEEK_DISTANCE_S:
-                    container.seek(int(target / stream.time_base), stream=stream, backward=True)
-                    frames = timed_frames(decoded_frames(container, stream), info)
-                hit = next(((t, f) for t, f in frames if t >= target - tolerance), None)
-                if hit is None or abs(hit[0] - target) > max(1.0, 4 * tolerance):
-                    return None
-                picked.append(Frame(hit[0], to_image(hit[1])))
-                position = hit[0]
-            return picked
-    except av.error.FFmpegError:
-        return None
+    picked: list[Frame] = []
+    for target in targets:
+        with FrameReader(path, info, max_side, start_s=max(0.0, target - tolerance),
+                         threaded=threaded) as frames:
+            hit = next((f for f in frames if f.t_s >= target - tolerance), None)
+        if hit is None or abs(hit.t_s - target) > max(1.0, 4 * tolerance):
+            return None
+        picked.append(hit)
+    return picked

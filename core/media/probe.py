@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import os
+import re
+import subprocess
 from dataclasses import asdict, dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from core.errors import MediaError
+from core.media.ffmpeg import check_file, error_reason, executable, parse_input_header
 
 # Inputs from 176x144 up to 4K; anything bigger is refused before decoding a single frame.
 MAX_SIDE = 4096
@@ -31,71 +35,86 @@ class VideoInfo:
         return asdict(self)
 
 
-def open_container(path: str | os.PathLike):
-    """Open with PyAV, turning every failure into a MediaError that names the file."""
-    import av
-
-    path = Path(path)
-    if not path.is_file():
-        raise MediaError(f"{path}: file not found")
-    if path.stat().st_size == 0:
-        raise MediaError(f"{path}: empty file (0 bytes)")
-    try:
-        container = av.open(str(path), mode="r")
-    except av.error.FFmpegError as exc:
-        raise MediaError(f"{path}: not a readable video file ({error_reason(exc)})") from exc
-    if not container.streams.video:
-        container.close()
-        raise MediaError(f"{path}: has no video stream")
-    return container
-
-
 def clockwise_rotation(display_rotation: float | None) -> int:
-    """PyAV reports the display matrix angle counter-clockwise; return the clockwise fix."""
+    """ffmpeg reports the display matrix angle counter-clockwise; return the clockwise fix."""
     return int(round(-(display_rotation or 0) / 90.0)) * 90 % 360
 
 
 def probe(path: str | os.PathLike) -> VideoInfo:
-    """Read the header and the first frame; raise MediaError for anything we cannot use."""
-    import av
-
+    """Read the header, every video packet's timing and the first decoded frame, in one ffmpeg
+    run; raise MediaError for anything we cannot use."""
     path = Path(path)
-    container = open_container(path)
-    try:
-        stream = container.streams.video[0]
-        ctx = stream.codec_context
-        coded_w, coded_h = ctx.width, ctx.height
-        _check_size(path, coded_w, coded_h)
-        try:
-            first = next(decoded_frames(container, stream), None)
-        except av.error.FFmpegError as exc:
-            raise MediaError(
-                f"{path}: cannot decode the first frame ({error_reason(exc)})") from exc
-        if first is None:
-            raise MediaError(f"{path}: no decodable video frame")
-        rotation = clockwise_rotation(getattr(first, "rotation", 0))
-        width, height = (coded_h, coded_w) if rotation in (90, 270) else (coded_w, coded_h)
-        frames = stream.frames or _count_packets(path)
-        duration = _duration(container, stream, frames)
-        if frames < MIN_FRAMES:
-            raise MediaError(f"{path}: has {frames} frame; a video needs at least {MIN_FRAMES}")
-        fps = float(stream.average_rate) if stream.average_rate else frames / max(duration, 1e-6)
-        return VideoInfo(str(path), width, height, rotation, round(duration, 4), round(fps, 4),
-                         int(frames), ctx.name, bool(container.streams.audio))
-    finally:
-        container.close()
+    check_file(path)
+    # output 0: the video packets' timestamps, sizes and codec (demux only, framecrc);
+    # output 1: the first frame decoded (showinfo logs it, with its upright size)
+    proc = subprocess.run(
+        [executable(), "-hide_banner", "-nostdin", "-nostats", "-i", str(path),
+         "-map", "0:v:0?", "-c", "copy", "-f", "framecrc", "-",
+         "-map", "0:v:0?", "-frames:v", "1", "-vf", "showinfo", "-f", "null", "-"],
+        capture_output=True)
+    log = proc.stderr.decode("utf-8", "replace")
+    if "Input #0" not in log:
+        raise MediaError(f"{path}: not a readable video file ({error_reason(log)})")
+    header = parse_input_header(log)
+    video = next((s for s in header.streams if s.kind == "video"), None)
+    if video is None:
+        raise MediaError(f"{path}: has no video stream")
+    packets = parse_framecrc(proc.stdout.decode("ascii", "replace"))
+    _check_size(path, *packets.coded_size)
+    shown = FIRST_FRAME.search(log)
+    if shown is None:
+        raise MediaError(f"{path}: cannot decode the first frame ({error_reason(log)})")
+    width, height = int(shown.group(1)), int(shown.group(2))
+    frames = packets.count
+    if frames < MIN_FRAMES:
+        raise MediaError(f"{path}: has {frames} frame; a video needs at least {MIN_FRAMES}")
+    duration = packets.duration_s or header.duration_s or frames / 25
+    return VideoInfo(str(path), width, height, clockwise_rotation(video.rotation),
+                     round(duration, 4), round(frames / max(duration, 1e-6), 4), frames,
+                     packets.codec or video.codec,
+                     any(s.kind == "audio" for s in header.streams))
 
 
-def decoded_frames(container, stream):
-    """Frames of one stream; a packet that fails to decode is skipped, not fatal."""
-    import av
+FIRST_FRAME = re.compile(r"\] n:\s*0 .* s:(\d+)x(\d+) ")
 
-    for packet in container.demux(stream):
-        try:
-            frames = packet.decode()
-        except av.error.InvalidDataError:
-            continue
-        yield from frames
+
+@dataclass(frozen=True)
+class Packets:
+    """A stream's packets as ffmpeg's framecrc muxer lists them."""
+    count: int
+    duration_s: float | None            # last packet's end minus the first one's start
+    coded_size: tuple[int, int]
+    codec: str
+
+
+def parse_framecrc(text: str) -> Packets:
+    time_base, codec, size = Fraction(1, 25), "", (0, 0)
+    count, first, end = 0, None, None
+    for line in text.splitlines():
+        if line.startswith("#tb 0:"):
+            time_base = Fraction(line.split(":", 1)[1].strip())
+        elif line.startswith("#codec_id 0:"):
+            codec = line.split(":", 1)[1].strip()
+        elif line.startswith("#dimensions 0:"):
+            w, h = line.split(":", 1)[1].strip().split("x")
+            size = (int(w), int(h))
+        elif line and not line.startswith("#"):
+            fields = [f.strip() for f in line.split(",")]
+            _, dts, pts, duration, nbytes = (int(f) for f in fields[:5])
+            pts = dts if pts == NO_TIMESTAMP else pts      # packed B-frames in AVI have none
+            if nbytes == 0:
+                continue
+            count += 1
+            if pts == NO_TIMESTAMP:
+                continue
+            first = pts if first is None else min(first, pts)
+            end = pts + duration if end is None else max(end, pts + duration)
+    seconds = float((end - first) * time_base) if count and end is not None and end > first \
+        else None
+    return Packets(count, seconds, size, codec)
+
+
+NO_TIMESTAMP = -(2 ** 63)
 
 
 def _check_size(path: Path, width: int, height: int) -> None:
@@ -106,27 +125,3 @@ def _check_size(path: Path, width: int, height: int) -> None:
             f"{path}: frame size {width}x{height} exceeds the supported maximum (4K, "
             f"{MAX_SIDE} pixels a side)"
         )
-
-
-def _count_packets(path: Path) -> int:
-    """Frame count for containers without one in the header (WebM, some GIFs): demux only."""
-    container = open_container(path)
-    try:
-        stream = container.streams.video[0]
-        return sum(1 for p in container.demux(stream) if p.size)
-    finally:
-        container.close()
-
-
-def _duration(container, stream, frames: int) -> float:
-    if stream.duration and stream.time_base:
-        return float(stream.duration * stream.time_base)
-    if container.duration:
-        return container.duration / 1_000_000
-    rate = float(stream.average_rate or stream.guessed_rate or 25)
-    return frames / rate
-
-
-def error_reason(exc: Exception) -> str:
-    text = getattr(exc, "strerror", None) or str(exc)
-    return text.split(":")[0].strip() if text else type(exc).__name__
