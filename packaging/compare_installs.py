@@ -21,6 +21,7 @@ def pixels(path: str) -> np.ndarray:
         from PIL import Image
 
         return np.asarray(Image.open(path).convert("RGB"), np.float64) / 255
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # the checkout's core/
     from core.media import iter_frames
 
     return np.stack([f.image for f in iter_frames(path)]) / 255

@@ -69,10 +69,11 @@ def test_recolour_pairs_come_from_the_spec_that_built_the_corpus(small_demo):
 
 
 def test_a_model_grown_from_one_without_source_channels_computes_what_it_did(tmp_path):
+    """Also without liked-token attention: those blocks start at zero output."""
     from core.diffusion.checkpoint import save_weights
 
     torch.manual_seed(0)
-    old_config = {**TINY_VIDEO, "source": False}
+    old_config = {**TINY_VIDEO, "source": False, "liked_tokens": 0}
     old = video_model.VideoDenoiser(old_config).eval()
     save_weights(old, tmp_path / "old.safetensors", old_config)
     x0, past = torch.rand(2, 12, 64, 64) * 2 - 1, torch.rand(2, 12, 64, 64) * 2 - 1
@@ -87,15 +88,25 @@ def test_a_model_grown_from_one_without_source_channels_computes_what_it_did(tmp
     report = train(grown, batch, "video", tmp_path / "run",
                    TrainSettings(steps=1, batch=2, lr=1e-12, warmup=1,
                                  init=str(tmp_path / "old.safetensors")))
-    assert report["continued_from"]["added"] == ["source"]
+    assert report["continued_from"]["added"] == ["liked_tokens", "source"]
     assert report["continued_from"]["grown_weights"] == ["unet.conv_in.weight"]
+    assert report["continued_from"]["new_weights"] == len(
+        [k for k in grown.state_dict() if k.startswith("liked_attention.")]) > 0
     grown.eval()
     t = torch.tensor([300, 700])
+    liked = {"liked": torch.randn(2, 8, 8), "liked_mask": torch.tensor([[1.0] * 3 + [0] * 5] * 2)}
     with torch.no_grad():
         before = old(x0, past, torch.ones(2), t, cond)
-        after = grown(x0, past, torch.ones(2), t, cond, source=torch.rand_like(x0),
+        after = grown(x0, past, torch.ones(2), t, {**cond, **liked}, source=torch.rand_like(x0),
                       source_given=torch.ones(2))
+        # once trained away from zero, the liked thumbnails change the prediction
+        for block in grown.liked_attention:
+            torch.nn.init.normal_(block.attention.out_proj.weight, std=0.5)
+        moved = grown(x0, past, torch.ones(2), t, {**cond, **liked}, source=x0,
+                      source_given=torch.ones(2))
+        unmoved = grown(x0, past, torch.ones(2), t, cond, source=x0, source_given=torch.ones(2))
     assert torch.allclose(before, after, atol=1e-3)
+    assert not torch.allclose(moved, unmoved, atol=1e-3)
     with pytest.raises(Exception, match="another configuration"):
         train(video_model.VideoDenoiser({**TINY_VIDEO, "past": 2}), batch, "video",
               tmp_path / "other", TrainSettings(steps=1, init=str(tmp_path / "old.safetensors")))
@@ -112,7 +123,8 @@ def test_revision_batches_give_the_source_and_keep_it_without_a_user(small_demo)
                      np.zeros(20, np.int32), ["a caption"], np.ones((1, 8), np.float32))
     hist = {u: np.full(8, 0.35, np.float32) for u in pairs.users}
     config = {**TINY_VIDEO, "size": 16}
-    batches = VideoBatches(bank, config, hist, {}, {"x": list(hist)}, pairs)
+    liked = {u: np.random.default_rng(2).random((3, 8), dtype=np.float32) for u in hist}
+    batches = VideoBatches(bank, config, hist, {}, {"x": list(hist)}, pairs, liked)
     x, kwargs = batches(np.random.default_rng(1), 64)
     given = kwargs["source_given"].bool()
     assert 10 < int(given.sum()) < 54                       # about half are revision pairs
@@ -120,6 +132,10 @@ def test_revision_batches_give_the_source_and_keep_it_without_a_user(small_demo)
     no_user = given & (kwargs["cond"]["present"][:, 0] == 0)
     assert no_user.any()
     assert torch.equal(x[no_user], kwargs["source"][no_user])   # nothing to change without a user
+    # a user's User_Hist comes with their liked thumbnails to attend to; no user, none
+    with_user = given & (kwargs["cond"]["present"][:, 0] == 1)
+    assert torch.all(kwargs["cond"]["liked_mask"][with_user].sum(1) == 3)
+    assert torch.all(kwargs["cond"]["liked_mask"][no_user] == 0)
     # the recoloured pixels weigh more in the loss; nothing else does
     from core.diffusion.training import CHANGED_WEIGHT
 

@@ -51,6 +51,16 @@ def load_training_state(path: Path) -> dict:
         raise InputError(f"training state {path} cannot be loaded safely ({exc})") from exc
 
 
+def add_new_modules(net: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> list[str]:
+    """Give the weights a checkpoint lacks (blocks a grown config adds, such as the video
+    model's liked-token attention) their values from the model as built; those blocks start
+    at zero output, so the grown model computes what the checkpoint did. Returns their names."""
+    added = [name for name in net.state_dict() if name not in tensors]
+    own = net.state_dict()
+    tensors.update({name: own[name] for name in added})
+    return added
+
+
 def grow_inputs(net: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> list[str]:
     """Fit a checkpoint into a model that takes more input channels (a video model with source
     channels, started from one without): where a weight has more input channels in the model,

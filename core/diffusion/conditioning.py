@@ -10,7 +10,12 @@ UNet's resnet blocks turn that sum into a per-channel scale and shift (FiLM, dif
 
 each with a presence flag, plus a flag saying whether conditioning frames are given. A slot
 that is absent is zeros with its flag off; training drops slots at random so that sampling
-can compare with and without them (classifier-free guidance)."""
+can compare with and without them (classifier-free guidance).
+
+A model with `liked_tokens` in its config also attends to the user's liked thumbnails one by
+one (`liked`, up to that many embeddings; `core/diffusion/liked_attention.py`): the mean of
+a mixed history blurs what most of them share, which cross-attention can pick out. They are
+part of the User_Hist signal: dropping `hist` drops them too."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,17 +33,21 @@ class Condition:
     hist: np.ndarray | None = None
     emb: np.ndarray | None = None
     text: np.ndarray | None = None
+    liked: np.ndarray | None = None     # L x d: the liked thumbnails behind `hist`
 
     def without(self, *slots: str) -> "Condition":
-        return Condition(**{s: None if s in slots else getattr(self, s) for s in SLOTS})
+        kept = {s: None if s in slots else getattr(self, s) for s in SLOTS}
+        return Condition(**kept, liked=None if "hist" in slots else self.liked)
 
     @property
     def empty(self) -> bool:
-        return all(getattr(self, s) is None for s in SLOTS)
+        return all(getattr(self, s) is None for s in SLOTS) and self.liked is None
 
 
-def stack_conditions(conditions: list[Condition], dims: dict[str, int]) -> dict[str, torch.Tensor]:
-    """Batch tensors: one (B, dim) tensor per slot and a (B, 3) presence mask."""
+def stack_conditions(conditions: list[Condition], dims: dict[str, int],
+                     liked_tokens: int = 0) -> dict[str, torch.Tensor]:
+    """Batch tensors: one (B, dim) tensor per slot and a (B, 3) presence mask; with
+    `liked_tokens`, also the first that many liked thumbnails (B, T, d) and their mask (B, T)."""
     batch: dict[str, torch.Tensor] = {}
     present = np.zeros((len(conditions), len(SLOTS)), np.float32)
     for j, slot in enumerate(SLOTS):
@@ -52,6 +61,14 @@ def stack_conditions(conditions: list[Condition], dims: dict[str, int]) -> dict[
                 values[i], present[i, j] = vector, 1.0
         batch[slot] = torch.from_numpy(values)
     batch["present"] = torch.from_numpy(present)
+    if liked_tokens:
+        tokens = np.zeros((len(conditions), liked_tokens, dims["hist"]), np.float32)
+        mask = np.zeros((len(conditions), liked_tokens), np.float32)
+        for i, cond in enumerate(conditions):
+            if cond.liked is not None and len(cond.liked):
+                chosen = cond.liked[:liked_tokens]
+                tokens[i, :len(chosen)], mask[i, :len(chosen)] = chosen, 1.0
+        batch["liked"], batch["liked_mask"] = torch.from_numpy(tokens), torch.from_numpy(mask)
     return batch
 
 

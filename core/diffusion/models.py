@@ -95,8 +95,9 @@ def train_video_model(store: Store, out_dir: Path | None = None, settings: Train
     out_dir = out_dir or media_dir(store.path) / "models"
     pairs = (recolour_pairs(store, config["size"], config["past"] + config["future"])
              if config.get("source") else None)
-    report = train(net, VideoBatches(bank, config, hist, emb, liked_by, pairs), VIDEO, out_dir,
-                   settings, progress)
+    liked = liked_thumbnails(store, encoder_id) if config.get("liked_tokens") else {}
+    report = train(net, VideoBatches(bank, config, hist, emb, liked_by, pairs, liked), VIDEO,
+                   out_dir, settings, progress)
     record_training_domain(store, out_dir, VIDEO, bank.embeddings, encoder_id)
     return report
 

@@ -46,7 +46,7 @@ def user_condition(store: Store, model, user_id: str | None, signal: str,
                    instruction: str = "") -> Condition:
     """The Condition for a user and an optional instruction under the chosen signal."""
     from core.diffusion.signals import user_emb
-    from core.editor.history import history_vector
+    from core.editor.history import history_vector, liked_items, thumbnail_embeddings
 
     if signal not in SIGNALS:
         raise InputError(f"unknown user signal {signal!r}; expected one of {', '.join(SIGNALS)}")
@@ -54,6 +54,7 @@ def user_condition(store: Store, model, user_id: str | None, signal: str,
     cond = Condition(text=_text_embedding(encoder_id, instruction) if instruction.strip() else None)
     if signal in ("User_Hist", "both"):
         cond.hist = history_vector(store, encoder_id, _need_user(user_id))
+        cond.liked = thumbnail_embeddings(store, encoder_id, liked_items(store, user_id))
     if signal in ("User_Emb", "both"):
         embeddings = user_emb(store, encoder_id)
         trained_with = model.config.get("recommender")

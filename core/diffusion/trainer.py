@@ -17,8 +17,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from core.diffusion.checkpoint import (grow_inputs, load_training_state, read_checkpoint,
-                                       save_weights)
+from core.diffusion.checkpoint import (add_new_modules, grow_inputs, load_training_state,
+                                       read_checkpoint, save_weights)
 from core.errors import InputError
 from core.progress import Progress
 
@@ -157,14 +157,22 @@ def _start_from(model, ema, checkpoint: Path) -> dict:
         raise InputError(f"{checkpoint} was trained with another configuration "
                          f"({sorted(differs - added)})")
     grown = grow_inputs(model, tensors) if added else []
+    new = add_new_modules(model, tensors) if added else []
     model.load_state_dict(tensors)
     ema.load_state_dict(tensors)
     earlier = checkpoint.with_name(checkpoint.name.replace(".safetensors", ".report.json"))
     before = json.loads(earlier.read_text()) if earlier.is_file() else {}
-    return {"checkpoint": str(checkpoint), "sha256": sha, "steps_done": before.get("steps_done"),
-            "seconds": before.get("seconds"), "command": before.get("settings", {}).get("command"),
+    # steps and seconds of every run behind the checkpoint, so a chain of --init runs adds up
+    earlier_steps = (before.get("continued_from") or {}).get("steps_done") or 0
+    return {"checkpoint": str(checkpoint), "sha256": sha,
+            "steps_done": before.get("total_steps") or (before.get("steps_done") or 0) + earlier_steps
+            if before else None,
+            "seconds": before.get("total_seconds") or before.get("seconds"),
+            "command": before.get("settings", {}).get("command"),
             "loss_curve": before.get("loss_curve", []),
-            **({"added": sorted(added), "grown_weights": grown} if added else {})}
+            **({"before_that": before["continued_from"]} if before.get("continued_from") else {}),
+            **({"added": sorted(added), "grown_weights": grown,
+                "new_weights": len(new)} if added else {})}
 
 
 def _write_report(path: Path, name: str, config: dict, settings: TrainSettings, step: int,
@@ -176,6 +184,7 @@ def _write_report(path: Path, name: str, config: dict, settings: TrainSettings, 
     if earlier:
         report["continued_from"] = earlier
         report["total_seconds"] = round(seconds + (earlier.get("seconds") or 0), 1)
+        report["total_steps"] = step + (earlier.get("steps_done") or 0)
     partial = path.with_name(path.name + ".partial")
     partial.write_text(json.dumps(report, indent=1))
     partial.replace(path)

@@ -8,6 +8,8 @@ Video model: a sample is p + k consecutive frames of an item. Its conditions:
 - emb: the User_Emb of that same user;
 - text: the caption of the target frames' segment;
 each dropped at random (and the past frames masked half the time, as in MCVD). A model with
+`liked_tokens` also gets, wherever hist is a user's User_Hist, that user's liked thumbnails
+(a random subset, in random order) to attend to. A model with
 source channels also learns revision pairs (`core/diffusion/recolour.py`) for half of each
 batch: the source window is given, the condition is the User_Hist of the user whose favourite
 colour the target shows, and with that dropped the target is the source unchanged.
@@ -44,8 +46,10 @@ ITEM_TOKEN_DROP = 0.1
 
 class VideoBatches:
     def __init__(self, bank: FrameBank, config: dict, hist: dict, emb: dict, likers: dict,
-                 pairs: RecolourPairs | None = None) -> None:
+                 pairs: RecolourPairs | None = None,
+                 liked: dict[str, np.ndarray] | None = None) -> None:
         self.bank, self.config, self.hist, self.emb = bank, config, hist, emb
+        self.liked = liked or {}                 # user -> L x d liked thumbnails' embeddings
         self.pairs = pairs if config.get("source") else None
         self.window = config["past"] + config["future"]
         counts = np.diff(bank.offsets)
@@ -69,7 +73,8 @@ class VideoBatches:
             given.append(float(rng.random() >= PAST_MASK_RATE))
         x = self._tensor(clips)
         kwargs = {"past": x[:, :3 * p], "past_given": torch.tensor(given),
-                  "cond": stack_conditions(conditions, self.config["cond_dims"])}
+                  "cond": stack_conditions(conditions, self.config["cond_dims"],
+                                           self.config.get("liked_tokens", 0))}
         if self.config.get("source"):
             blank = np.zeros_like(clips[0][p:])
             kwargs["source"] = self._tensor([blank if s is None else s for s in sources])
@@ -92,7 +97,13 @@ class VideoBatches:
         pair = self.pairs.sample(rng)
         if rng.random() < REVISION_HIST_DROP or pair.user not in self.hist:
             return pair.source, pair.source[self.config["past"]:], Condition()
-        return pair.target, pair.source[self.config["past"]:], Condition(hist=self.hist[pair.user])
+        return pair.target, pair.source[self.config["past"]:], \
+            Condition(hist=self.hist[pair.user], liked=self._liked(pair.user, rng))
+
+    def _liked(self, user: str, rng) -> np.ndarray | None:
+        """The user's liked thumbnails in random order (stack_conditions keeps the first)."""
+        liked = self.liked.get(user)
+        return None if liked is None else liked[rng.permutation(len(liked))]
 
     @staticmethod
     def _tensor(clips: list[np.ndarray]) -> torch.Tensor:
@@ -103,12 +114,14 @@ class VideoBatches:
     def _condition(self, i: int, target: int, rng) -> Condition:
         bank, k = self.bank, self.config["future"]
         user = self.likers[i][rng.integers(len(self.likers[i]))] if self.likers[i] else None
+        liked = None
         if user is None or rng.random() < 0.5:
             hist = _unit(bank.embeddings[target:target + k].mean(axis=0))
         else:
-            hist = self.hist[user]
+            hist, liked = self.hist[user], self._liked(user, rng)
         text = bank.caption_embeddings[bank.caption_of[target + k // 2]]
-        return Condition(hist=hist, emb=self.emb.get(user) if user else None, text=text)
+        return Condition(hist=hist, emb=self.emb.get(user) if user else None, text=text,
+                         liked=liked)
 
 
 class ThumbnailBatches:

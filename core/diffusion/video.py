@@ -42,8 +42,9 @@ def sample_blocks(model: LoadedModel, n_frames: int, conditions: list[Condition]
     cfg, dev = model.config, next(model.net.parameters()).device
     p, k, size = cfg["past"], cfg["future"], cfg["size"]
     batch = len(conditions)
-    cond = _to(stack_conditions(conditions, cfg["cond_dims"]), dev)
-    null = _to(stack_conditions([Condition()] * batch, cfg["cond_dims"]), dev)
+    tokens = cfg.get("liked_tokens", 0)
+    cond = _to(stack_conditions(conditions, cfg["cond_dims"], tokens), dev)
+    null = _to(stack_conditions([Condition()] * batch, cfg["cond_dims"], tokens), dev)
     generator = torch.Generator(dev).manual_seed(seed)
     blocks = -(-n_frames // k)
     out = torch.zeros(batch, blocks * k * 3, size, size, device=dev)

@@ -7,13 +7,18 @@ With `source` in the config, the k frames being revised also come in on their ow
 with a plane that says whether they are given (as InstructPix2Pix gives its input image):
 the model then learns what a user signal changes in a source rather than only where SDEdit's
 noise leaves it room. Those channels come after the others, so a model without them starts
-such a model with zero weights there (`checkpoint.grow_inputs`)."""
+such a model with zero weights there (`checkpoint.grow_inputs`).
+
+With `liked_tokens` in the config, every attention level of the UNet also attends to the
+user's liked thumbnails (`core/diffusion/liked_attention.py`), as the thumbnail model does;
+those blocks start at zero too, so they can be added to a trained model."""
 from __future__ import annotations
 
 import torch
 from torch import nn
 
 from core.diffusion.conditioning import ConditionEncoder, source_channels
+from core.diffusion.liked_attention import LikedTokens, attach
 
 DEFAULT_CONFIG = {
     "kind": "generec-video-diffusion",
@@ -21,13 +26,13 @@ DEFAULT_CONFIG = {
     "channels": [32, 64, 128], "layers_per_block": 1, "attention_head_dim": 32, "groups": 8,
     "cond_dims": {"hist": 128, "emb": 64, "text": 128},
     "train_timesteps": 1000, "beta_schedule": "squaredcos_cap_v2", "prediction": "v_prediction",
-    "source": True,
+    "source": True, "liked_tokens": 8,
 }
 
 
 class VideoDenoiser(nn.Module):
     # config keys a --init checkpoint may lack: the model adds what they describe (`checkpoint.grow_inputs`)
-    growable_keys = ("source",)
+    growable_keys = ("source", "liked_tokens")
 
     def __init__(self, config: dict) -> None:
         from diffusers import UNet2DModel
@@ -50,6 +55,10 @@ class VideoDenoiser(nn.Module):
             attention_head_dim=config["attention_head_dim"], norm_num_groups=config["groups"],
             class_embed_type="identity", resnet_time_scale_shift="scale_shift")
         self.condition = ConditionEncoder(config["cond_dims"], channels[0] * 4)
+        self.liked = LikedTokens()
+        if config.get("liked_tokens"):
+            self.liked_attention = attach(self.unet, config["cond_dims"]["hist"],
+                                          config["attention_head_dim"], config["groups"], self.liked)
 
     def forward(self, noisy: torch.Tensor, past: torch.Tensor, past_given: torch.Tensor,
                 t: torch.Tensor, cond: dict[str, torch.Tensor], source: torch.Tensor | None = None,
@@ -63,5 +72,9 @@ class VideoDenoiser(nn.Module):
         if self.config.get("source"):
             inputs += source_channels(noisy, source, source_given)
         x = self.fold(torch.cat(inputs, dim=1))
-        return self.unfold(self.unet(x, t, class_labels=embedding).sample)
+        self.liked.tokens, self.liked.mask = cond.get("liked"), cond.get("liked_mask")
+        try:
+            return self.unfold(self.unet(x, t, class_labels=embedding).sample)
+        finally:
+            self.liked.tokens = self.liked.mask = None
 

@@ -72,6 +72,7 @@ def evaluate_generative(store: Store, encoder_id: str, ks: tuple[int, ...] = (5,
     report: dict = {"generative": {"users": len(chosen), "users_split": users_split, "k": list(ks),
                                    "steps": steps, "clip_frames": clip_frames,
                                    "encoder": encoder.model_id}}
+    context.liked = liked_thumbnails(store, encoder_id)
     if {"revision", "creation"} & set(tasks):
         video = _try(model_for, store, "video")
         for task in ("revision", "creation"):
@@ -84,7 +85,7 @@ def evaluate_generative(store: Store, encoder_id: str, ks: tuple[int, ...] = (5,
         progress.update(3, 4, "thumbnail generation")
         thumb = _try(model_for, store, "thumbnail")
         report["thumbnail_generation"] = (
-            _thumbnail_task(context, thumb, liked_thumbnails(store, encoder_id), steps, guidance)
+            _thumbnail_task(context, thumb, context.liked, steps, guidance)
             if not isinstance(thumb, str) else {"skipped": thumb})
     progress.update(4, 4, "done")
     return report
@@ -97,6 +98,7 @@ class _Context:
         self.bank_row = {item_id: i for i, item_id in enumerate(bank.item_ids)}
         self.i3d = None
         self.judge = None
+        self.liked: dict[str, np.ndarray] = {}   # user -> liked thumbnails' embeddings
 
     def judged(self, result: dict, method: str, outputs, wanted: list | None = None,
                sources: list | None = None) -> list:
@@ -159,22 +161,30 @@ def _video_task(ctx: _Context, model, task: str, steps: int, strength, guidance,
     sources = np.stack(sources)
     methods = {"Original": None} if task == "revision" else {}
     methods.update({"Unconditional": lambda u: Condition(),
-                    "User_Hist": lambda u: Condition(hist=u.select)})
+                    "User_Hist": lambda u: Condition(hist=u.select, liked=ctx.liked.get(u.id))})
     if ctx.emb and model.config.get("recommender") == (ctx.recommender.model_id if ctx.recommender else None):
         methods["User_Emb"] = lambda u: Condition(emb=ctx.emb.get(u.id))
     wanted = None
     if task == "creation" and ctx.judge is not None:
         wanted, texts = _instructions(ctx)
         methods["Instruction"] = lambda u, n: Condition(text=texts[n])
-        methods["User_Hist+Instruction"] = lambda u, n: Condition(hist=u.select, text=texts[n])
+        methods["User_Hist+Instruction"] = lambda u, n: Condition(
+            hist=u.select, liked=ctx.liked.get(u.id), text=texts[n])
     result: dict = {"paper": {}, "heldout": {}, "ps": {}, "frechet": {}}
-    starts = real_clip_starts(ctx.bank, ctx.rng, clip_frames, 256)
+    # the real reference comes from one random half of the items; Real_half, as many real
+    # clips as there are outputs from the other half, says what FD-enc real clips reach
+    half_a, half_b = np.array_split(ctx.rng.permutation(len(ctx.bank.item_ids)), 2)
+    starts = real_clip_starts(ctx.bank, ctx.rng, clip_frames, 256, items=half_b)
     real = clip_features([ctx.bank.embeddings[s:s + clip_frames] for s in starts])
+    other_half = real_clip_starts(ctx.bank, ctx.rng, clip_frames, len(ctx.pairs), items=half_a)
+    result["frechet"]["Real_half"] = round(frechet_distance(
+        clip_features([ctx.bank.embeddings[s:s + clip_frames] for s in other_half]), real), 4)
     if ctx.i3d is not None:
         from core.evaluation.i3d import i3d_features
 
-        result["fvd_i3d"] = {}
         real_i3d = i3d_features(ctx.i3d, [ctx.bank.frames[s:s + clip_frames] for s in starts])
+        result["fvd_i3d"] = {"Real_half": round(frechet_distance(i3d_features(
+            ctx.i3d, [ctx.bank.frames[s:s + clip_frames] for s in other_half]), real_i3d), 4)}
     source_attrs = None
     for method, condition in methods.items():
         progress.check_cancelled()
@@ -313,11 +323,14 @@ def _merge(result: dict, method: str, scores: dict) -> None:
         result.setdefault(protocol, {})[method] = values
 
 
-def real_clip_starts(bank, rng: np.random.Generator, length: int, count: int) -> list[int]:
-    """First frames (bank rows) of up to `count` random real clips of `length` frames."""
+def real_clip_starts(bank, rng: np.random.Generator, length: int, count: int,
+                     items=None) -> list[int]:
+    """First frames (bank rows) of up to `count` random real clips of `length` frames, from
+    the bank's items with these indices (all by default)."""
+    items = np.arange(len(bank.item_ids)) if items is None else np.asarray(items)
     starts = []
     for _ in range(count):
-        span = bank.item_frames(int(rng.integers(len(bank.item_ids))))
+        span = bank.item_frames(int(items[rng.integers(len(items))]))
         if span.stop - span.start >= length:
             starts.append(span.start + int(rng.integers(span.stop - span.start - length + 1)))
     return starts
