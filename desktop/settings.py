@@ -34,8 +34,10 @@ SETTINGS: tuple[Setting, ...] = (
       "GENEREC_PIPELINES", "pretrained diffusers pipelines for revise and create, beside "
       "<data folder>/models/pipelines"),
     S("tasks/clip_len", "Clip length (frames)", 8, "generec personalize --clip-len", ""),
-    S("tasks/strength", "Revision strength", 0.6, "generec generate --strength", ""),
-    S("tasks/steps", "Sampler steps", 25, "generec generate --steps", ""),
+    S("tasks/strength", "Revision strength", 1.0, "generec generate --strength", "",
+      "1.0: from noise, the source given on the model's own channels"),
+    S("tasks/steps", "Sampler steps", 0, "generec generate --steps", "",
+      "0: each task's own (revision 10, creation and thumbnails 25)"),
     S("tasks/guidance", "Guidance scale", 2.0, "generec generate --guidance", ""),
     S("tasks/sampler", "Sampler", "ddim", "generec generate --sampler", ""),
     S("tasks/seed", "Seed", 0, "generec generate --seed", ""),

@@ -75,6 +75,8 @@ class SettingsDialog(QDialog):
             widget = QSpinBox(minimum=0, maximum=2**31 - 1)
             if key == "tasks/clip_len":
                 widget.setMinimum(1)
+            if key == "tasks/steps":
+                widget.setSpecialValueText("task default")
             if key == "tasks/evaluation_runs":
                 widget.setRange(1, 1000)
         else:

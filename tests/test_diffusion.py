@@ -177,7 +177,7 @@ def test_revision_creation_and_thumbnail_generation_record_generations(trained):
         assert (info.width, info.height) == (256, 256) and info.codec == "h264"
         assert info.frames == revised["frames"] == round(source.fps * 1.0)
         generation = get_generation(store, revised["generation_id"])
-        assert generation["task"] == "revise" and generation["params"]["strength"] == 0.6
+        assert generation["task"] == "revise" and generation["params"]["strength"] == 1.0
         models = {m["role"]: m for m in generation["provenance"]["models"]}
         assert len(models["video-diffusion"]["sha256"]) == 64
         other = trained["video"].with_name("other-recommender.safetensors")

@@ -122,7 +122,7 @@ def test_instruction_revises_with_block_previews_then_plays_beside_the_source(
     assert generation["params"]["instruction"] == "make it brighter"
     assert generation["params"]["steps"] == 2 and generation["params"]["signal"] == "User_Hist"
     preview = window.preview
-    assert preview.personal_clip.caption == "Revision: User_Hist, strength 0.6"
+    assert preview.personal_clip.caption == "Revision: User_Hist, strength 1.0"
     assert preview.original_video.isVisible()
     if preview.personal_clip.player is not None:
         assert preview.personal_clip.player.source().toLocalFile() == generation["output_path"]

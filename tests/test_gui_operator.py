@@ -273,7 +273,7 @@ def test_settings_are_stored_audited_and_reset(qtbot, open_window, corpus_copy):
     dialog = window.open_settings()
     assert dialog.fields["tasks/steps"].value() == 12
     dialog.reset_button.click()
-    assert dialog.values()["tasks/steps"] == 25 and dialog.values()["review/reviewer"] == ""
+    assert dialog.values()["tasks/steps"] == 0 and dialog.values()["review/reviewer"] == ""
     dialog.accept()
     assert settings.value("tasks/sampler") == "ddim"
     qtbot.waitUntil(lambda: not window.writer.busy, timeout=10000)

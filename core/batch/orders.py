@@ -209,8 +209,9 @@ def _revised(store, request, user_id, paths, item_ids, ids, context) -> list[Ord
     model = context["model"]
     signal, instruction = opts.get("signal", "User_Hist"), opts.get("instruction", "")
     cond = user_condition(store, model, user_id, signal, instruction)
-    options = sampling_options(opts.get("strength", video.DEFAULT_STRENGTH), None, opts.get("steps"),
-                       opts.get("guidance", video.DEFAULT_GUIDANCE), opts.get("seed", 0))
+    options = sampling_options(opts.get("strength", video.DEFAULT_STRENGTH), None,
+                               opts.get("steps") or video.REVISION_STEPS,
+                               opts.get("guidance", video.DEFAULT_GUIDANCE), opts.get("seed", 0))
     orders = []
     for item_id in item_ids:
         generation_id = ids[(user_id, item_id)]

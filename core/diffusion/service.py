@@ -107,7 +107,7 @@ def generate_revision(store: Store, user_id: str, item_id: str, signal: str = "U
     model = model_for(store, "video", checkpoint)
     cond = user_condition(store, model, user_id, signal, instruction)
     options = sampling_options(strength if strength is not None else video.DEFAULT_STRENGTH,
-                               sampler, steps,
+                               sampler, steps or video.REVISION_STEPS,
                                guidance if guidance is not None else video.DEFAULT_GUIDANCE, seed)
     generation_id = generation_id or new_generation_id()
     out = generation_path(store, generation_id, ".mp4")

@@ -13,8 +13,13 @@ from core.diffusion.models import LoadedModel
 from core.diffusion.sampling import DEFAULT_SAMPLER, DEFAULT_STEPS, denoise, guided
 from core.progress import Progress
 
-DEFAULT_STRENGTH = 0.6
+# Revision's defaults, chosen on seed 7's validation users (docs/evaluation.md, issue 13, third
+# step): from pure noise, the source reaching the model through its source channels only
+# (SDEdit's partial noise at 0.6-0.9 kept the source's colours and ignored the user), in 10
+# steps, which keeps a 10-second clip under a minute on two cores.
+DEFAULT_STRENGTH = 1.0
 DEFAULT_GUIDANCE = 2.0
+REVISION_STEPS = 10
 
 
 def run_blocks(model: LoadedModel, n_frames: int, conditions: list[Condition],
