@@ -63,22 +63,20 @@ class FrameReader:
     scaled to the working size by libswscale (bilinear), as RGB bytes on a pipe; each frame's
     time is its own timestamp (-copyts keeps the stream's clock; showinfo logs it). Frames
     are passed through as decoded, none duplicated or dropped. `start_s` seeks there
-    (ffmpeg decodes from the keyframe before and drops what comes before start_s); `count`
-    stops after that many frames. Closing stops the process."""
+    (ffmpeg decodes from the keyframe before and drops what comes before start_s). Closing
+    stops the process."""
 
     def __init__(self, path, info: VideoInfo, max_side: int | None = None,
-                 start_s: float | None = None, count: int | None = None,
-                 threaded: bool = True) -> None:
+                 start_s: float | None = None, threaded: bool = True) -> None:
         self.path, self.info = path, info
         self.width, self.height = working_size(info.width, info.height, max_side)
         threads = [] if threaded else ["-threads", "1", "-filter_threads", "1"]
         seek = ["-ss", f"{start_s:.6f}"] if start_s else []
-        limit = ["-frames:v", str(count)] if count else []
         self.process = subprocess.Popen(
             [executable(), "-hide_banner", "-nostdin", "-nostats", "-copyts", *threads, *seek,
              "-i", str(path), "-map", "0:v:0",
              "-vf", f"scale={self.width}:{self.height}:flags=bilinear,format=rgb24,showinfo",
-             "-fps_mode", "passthrough", *limit, "-f", "rawvideo", "-"],
+             "-fps_mode", "passthrough", "-f", "rawvideo", "-"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.times: queue.Queue = queue.Queue()
         self.log: list[str] = []

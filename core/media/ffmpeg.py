@@ -24,10 +24,9 @@ def executable() -> str:
         raise MediaError(f"the ffmpeg executable is missing ({exc}); reinstall the app") from exc
 
 
-def run(args: list[str], failure: str, verbose: bool = False) -> subprocess.CompletedProcess:
+def run(args: list[str], failure: str) -> subprocess.CompletedProcess:
     """Run ffmpeg to the end; a non-zero exit becomes MediaError("failure (reason)")."""
-    flags = QUIET[:3] + (("-loglevel", "info") if verbose else QUIET[3:])
-    proc = subprocess.run([executable(), *flags, *args], capture_output=True)
+    proc = subprocess.run([executable(), *QUIET, *args], capture_output=True)
     if proc.returncode:
         raise MediaError(f"{failure} ({error_reason(proc.stderr)})")
     return proc
