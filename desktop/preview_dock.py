@@ -138,8 +138,12 @@ class PreviewPanel(QWidget):
         if video["task"] == "clip":
             self.timeline.set_clip(video["params"]["start_s"], video["params"]["end_s"])
         self.personal_clip.caption = _video_caption(video)
-        poster = thumb["output_path"] if thumb and video["task"] == "clip" else item.get("thumbnail_path")
-        self.personal_clip.set_source(video["output_path"], poster)
+        if video["task"] == "clip":     # the clip is the item's own frames: its cover fits
+            poster = thumb["output_path"] if thumb else item.get("thumbnail_path")
+            self.personal_clip.set_source(video["output_path"], poster)
+        else:   # a revised or restyled video: the source's cover would pass for the result
+            self.personal_clip.set_source(video["output_path"], None,
+                                          "Play both (Space) to see it beside its source")
 
     def show_creation(self, generation: dict) -> None:
         """A created video has no source: it plays alone."""

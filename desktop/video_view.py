@@ -84,7 +84,7 @@ class VideoView(QWidget):
     def _on_frame(self, frame) -> None:
         image = frame.toImage()
         if not image.isNull():
-            self.frame = image
+            self.frame, self.note = image, ""
             self.update()
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt API

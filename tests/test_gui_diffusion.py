@@ -123,6 +123,8 @@ def test_instruction_revises_with_block_previews_then_plays_beside_the_source(
     assert generation["params"]["steps"] == 2 and generation["params"]["signal"] == "User_Hist"
     preview = window.preview
     assert preview.personal_clip.caption == "Revision: User_Hist, strength 1.0"
+    # the source's cover must not stand in for the revision before it plays
+    assert preview.personal_clip.poster.isNull()
     assert preview.original_video.isVisible()
     if preview.personal_clip.player is not None:
         assert preview.personal_clip.player.source().toLocalFile() == generation["output_path"]
@@ -167,7 +169,9 @@ def test_cancel_stops_a_create_job_between_denoising_steps(qtbot, window, corpus
     took = time.monotonic() - started
     print(f"create job cancelled after {took * 1000:.0f} ms")
     assert ended.args == ["Create video (diffusion)", "cancelled"]
-    assert took < 1.0
+    # between denoising steps, not after the job's 8 blocks of 60 steps (a minute or more); the
+    # bound is loose because a loaded CI machine stretches one step to over a second
+    assert took < 5.0
     assert len(recorder.seen) < 8
     with open_store(corpus) as store:
         assert store.conn.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()[0] \

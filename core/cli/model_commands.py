@@ -64,10 +64,12 @@ def register_editor(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--no-label", action="store_true", help="no visible 'AI-generated' label")
     p.add_argument("--prompt", default="", help="text prompt for --style diffusion")
     p.add_argument("--steps", type=_positive, default=None,
-                   help="denoising steps (default: 20 for --style diffusion, 25 otherwise)")
+                   help="denoising steps (default: 20 for --style diffusion, 10 for revise, "
+                        "25 otherwise)")
     p.add_argument("--strength", type=float, default=None,
                    help="how far a diffusion result may move from its source, in (0, 1] "
-                        "(default: 0.45 for --style diffusion, 0.6 for revise)")
+                        "(default: 0.45 for --style diffusion, 1.0 for revise: the source reaches "
+                        "the model through its source channels only)")
     p.add_argument("--diffusion-weights", default=None, metavar="DIR",
                    help="local Stable Diffusion pipeline folder for --style diffusion "
                         "(default: $GENEREC_SD_WEIGHTS)")
