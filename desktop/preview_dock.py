@@ -135,10 +135,9 @@ class PreviewPanel(QWidget):
             self.personal_clip.caption = VIDEO_TASKS["clip"]
             self.personal_clip.set_source(None, None, "not generated yet")
             return
-        if video["task"] == "clip":
-            self.timeline.set_clip(video["params"]["start_s"], video["params"]["end_s"])
         self.personal_clip.caption = _video_caption(video)
         if video["task"] == "clip":     # the clip is the item's own frames: its cover fits
+            self.timeline.set_clip(video["params"]["start_s"], video["params"]["end_s"])
             poster = thumb["output_path"] if thumb else item.get("thumbnail_path")
             self.personal_clip.set_source(video["output_path"], poster)
         else:   # a revised or restyled video: the source's cover would pass for the result
