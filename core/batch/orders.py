@@ -198,9 +198,8 @@ def _styled(store, request, user_id, paths, item_ids, ids, _context) -> list[Ord
 
 def _revised(store, request, user_id, paths, item_ids, ids, context) -> list[Order]:
     """The user's condition once; the model, its options and each item's domain check."""
-    from core.diffusion import video
     from core.diffusion.domain import check_item
-    from core.diffusion.service import (model_for, provenance_models, sampling_options,
+    from core.diffusion.service import (model_for, provenance_models, revision_options,
                                         user_condition)
 
     opts = request.options
@@ -209,9 +208,8 @@ def _revised(store, request, user_id, paths, item_ids, ids, context) -> list[Ord
     model = context["model"]
     signal, instruction = opts.get("signal", "User_Hist"), opts.get("instruction", "")
     cond = user_condition(store, model, user_id, signal, instruction)
-    options = sampling_options(opts.get("strength", video.DEFAULT_STRENGTH), None,
-                               opts.get("steps") or video.REVISION_STEPS,
-                               opts.get("guidance", video.DEFAULT_GUIDANCE), opts.get("seed", 0))
+    options = revision_options(opts.get("strength"), None, opts.get("steps"),
+                               opts.get("guidance"), opts.get("seed", 0))
     orders = []
     for item_id in item_ids:
         generation_id = ids[(user_id, item_id)]

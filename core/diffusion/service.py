@@ -100,15 +100,12 @@ def generate_revision(store: Store, user_id: str, item_id: str, signal: str = "U
                       on_block=None, generation_id: str | None = None) -> dict:
     """Revise the item (all of it, or its first `max_seconds`) toward the user's taste,
     SDEdit-style; the output keeps the source's frame count, frame rate and aspect ratio."""
-    from core.diffusion import video
     from core.store.corpus import require_frames
 
     item = require_frames(store, item_id, "revision")
     model = model_for(store, "video", checkpoint)
     cond = user_condition(store, model, user_id, signal, instruction)
-    options = sampling_options(strength if strength is not None else video.DEFAULT_STRENGTH,
-                               sampler, steps or video.REVISION_STEPS,
-                               guidance if guidance is not None else video.DEFAULT_GUIDANCE, seed)
+    options = revision_options(strength, sampler, steps, guidance, seed)
     generation_id = generation_id or new_generation_id()
     out = generation_path(store, generation_id, ".mp4")
     made, frames = revise_file(model, item["path"], cond, options, out, max_seconds, progress,
@@ -232,6 +229,16 @@ def sampling_options(strength: float, sampler: str | None, steps: int | None, gu
         raise InputError(f"--strength must be in (0, 1], got {strength}")
     return {"strength": strength, "sampler": sampler, "steps": steps or DEFAULT_STEPS,
             "guidance": guidance, "seed": seed}
+
+
+def revision_options(strength: float | None, sampler: str | None, steps: int | None,
+                     guidance: float | None, seed: int) -> dict:
+    """sampling_options with revision's defaults (core.diffusion.video) for what is not given."""
+    from core.diffusion import video
+
+    return sampling_options(video.DEFAULT_STRENGTH if strength is None else strength, sampler,
+                            steps or video.REVISION_STEPS,
+                            video.DEFAULT_GUIDANCE if guidance is None else guidance, seed)
 
 
 def provenance_models(model) -> list[dict]:
