@@ -5,9 +5,10 @@
    ancestral (DDPM) sampler of the original MCVD recipe, and the Fréchet distance on the
    encoder's clip features (FD-enc) of clips each one creates (conditioned on User_Hist)
    against real demo clips.
-2. Revision strength: leakage-free Cosine@5, judged preference hit and FD-enc of revised clips
-   for several SDEdit strengths, on the validation users (core/evaluation/judged.py), which is
-   how the default strength is to be chosen; `generec evaluate` reports on the test users.
+2. Revision settings: leakage-free Cosine@5, judged preference hit, shape kept and FD-enc of
+   revised clips for several SDEdit strengths and source guidances, on the validation users
+   (core/evaluation/judged.py), which is how the defaults are to be chosen; `generec evaluate`
+   reports on the test users.
 
     python bench/bench_video_diffusion.py --db DEMO.db [--clips 32] [--json]
 
@@ -38,7 +39,8 @@ from core.store import open_store  # noqa: E402
 
 SAMPLER_SETTINGS = [("ddim", 10), ("ddim", 25), ("ddim", 50), ("dpm", 10), ("dpm", 25),
                     ("dpm", 50), ("ddpm", 100)]
-STRENGTHS = (0.3, 0.45, 0.6, 0.75, 0.9)
+STRENGTHS = (0.3, 0.45, 0.6, 0.75, 0.9, 1.0)
+SOURCE_GUIDANCES = (1.5, 2.0, 3.0)
 
 
 def samplers(store, model, encoder, bank, clips: int) -> list[dict]:
@@ -60,21 +62,27 @@ def samplers(store, model, encoder, bank, clips: int) -> list[dict]:
     return rows
 
 
-def strengths(store, encoder_id: str, users: int) -> list[dict]:
+def revision_settings(store, encoder_id: str, users: int) -> list[dict]:
+    """Each SDEdit strength with plain guidance, then each source guidance at the default
+    strength; judged hit and shape kept say what a setting trades."""
     import core.diffusion.video as video
 
     rows = []
-    for strength in STRENGTHS:
+    settings = [(s, 1.0) for s in STRENGTHS] + [(video.DEFAULT_STRENGTH, g) for g in SOURCE_GUIDANCES]
+    for strength, source_guidance in settings:
         # Chosen on the validation users; `generec evaluate` reports on the test users.
-        report = evaluate_generative(store, encoder_id, (5,), users, steps=10, strength=strength,
+        report = evaluate_generative(store, encoder_id, (5,), users, steps=video.REVISION_STEPS,
+                                     strength=strength, source_guidance=source_guidance,
                                      tasks=("revision",), users_split="validation")["revision"]
         judged = report.get("judged_hit", {}).get("User_Hist")
-        rows.append({"strength": strength,
+        kept = report.get("shape_kept", {}).get("User_Hist")
+        rows.append({"strength": strength, "source_guidance": source_guidance,
                      **{m: v["cosine@5"] for m, v in report["heldout"].items()},
                      "fd_enc": report["frechet"].get("User_Hist"),
-                     "judged_hit_User_Hist": judged["mean"] if judged else None})
+                     "judged_hit_User_Hist": judged["mean"] if judged else None,
+                     "shape_kept_User_Hist": kept["mean"] if kept else None})
         print(rows[-1], file=sys.stderr)
-    rows.append({"default": video.DEFAULT_STRENGTH})
+    rows.append({"default": [video.DEFAULT_STRENGTH, video.SOURCE_GUIDANCE]})
     return rows
 
 
@@ -101,7 +109,7 @@ def main() -> None:
         if not args.skip_strengths:
             from core.evaluation.judged import SPLIT_RULE
 
-            result["strengths"] = strengths(store, encoder_id, args.users)
+            result["strengths"] = revision_settings(store, encoder_id, args.users)
             result["users"] = f"strengths compared on validation users only ({SPLIT_RULE})"
     if args.json:
         print(json.dumps(result, indent=1))

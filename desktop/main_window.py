@@ -38,7 +38,7 @@ from desktop.workers import JobWorker
 # Python's GIL for a moment, better spent now than in the middle of the operator's first job.
 WARM_UP_DELAY_MS = 300
 # The diffusion job kinds and which of the Users dock's options each takes.
-DIFFUSION_OPTIONS = {"revise": ("signal", "strength", "steps", "pipeline"),
+DIFFUSION_OPTIONS = {"revise": ("signal", "strength", "source_guidance", "steps", "pipeline"),
                      "create": ("signal", "steps", "pipeline"), "thumbnail-gen": ("steps",)}
 # Job kinds that make generations; each job runs the fidelity checks on what it made.
 GENERATION_KINDS = ("preview", "style", *DIFFUSION_OPTIONS)
@@ -375,12 +375,14 @@ class MainWindow(OperatorActions, QMainWindow):
         is queued once the domain preflight passed or the operator chose to run it anyway."""
         defaults = {**app_settings.task_defaults(),
                     "strength": app_settings.value("tasks/strength"),
+                    "source_guidance": app_settings.value("tasks/source_guidance"),
                     "steps": app_settings.value("tasks/steps")}
         options = {**{k: v for k, v in defaults.items()
                       if k in DIFFUSION_OPTIONS[kind] or k in ("sampler", "guidance", "seed")},
                    **self.users.diffusion_options(DIFFUSION_OPTIONS[kind])}
-        if options.get("pipeline"):     # the guidance setting is the bundled model's (2.0)
+        if options.get("pipeline"):     # the guidance settings are the bundled model's
             options.pop("guidance", None)
+            options.pop("source_guidance", None)
         self.preflight.request(self.db_path, kind, {"user_id": self.state.user_id or None,
                                                     "spec": self.state.encoder, **params, **options})
 

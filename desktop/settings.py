@@ -39,6 +39,8 @@ SETTINGS: tuple[Setting, ...] = (
     S("tasks/steps", "Sampler steps", 0, "generec generate --steps", "",
       "0: each task's own (revision 10, creation and thumbnails 25)"),
     S("tasks/guidance", "Guidance scale", 2.0, "generec generate --guidance", ""),
+    S("tasks/source_guidance", "Source guidance", 2.0, "generec generate --source-guidance", "",
+      "revision: higher keeps more of its shapes (1: off)"),
     S("tasks/sampler", "Sampler", "ddim", "generec generate --sampler", ""),
     S("tasks/seed", "Seed", 0, "generec generate --seed", ""),
     S("tasks/evaluation_runs", "Evaluation runs", 3, "generec evaluate --runs", ""),

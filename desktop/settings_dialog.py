@@ -44,8 +44,8 @@ class SettingsDialog(QDialog):
                          "General")
         self.tabs.addTab(self._models_page(), "Encoder and models")
         self.tabs.addTab(self._page(("tasks/clip_len", "tasks/strength", "tasks/steps",
-                                     "tasks/guidance", "tasks/sampler", "tasks/seed",
-                                     "tasks/evaluation_runs")), "Task defaults")
+                                     "tasks/guidance", "tasks/source_guidance", "tasks/sampler",
+                                     "tasks/seed", "tasks/evaluation_runs")), "Task defaults")
         precedence = QLabel("A command-line flag wins over its environment variable, which wins "
                             "over these settings, which win over the defaults.")
         precedence.setWordWrap(True)
@@ -71,6 +71,8 @@ class SettingsDialog(QDialog):
             widget.addItems(SAMPLERS)
         elif isinstance(default, float):
             widget = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=50.0, singleStep=0.05)
+            if key == "tasks/source_guidance":
+                widget.setMinimum(1.0)      # 1 switches it off; below 1 the service refuses
         elif isinstance(default, int):
             widget = QSpinBox(minimum=0, maximum=2**31 - 1)
             if key == "tasks/clip_len":

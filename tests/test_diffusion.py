@@ -178,6 +178,7 @@ def test_revision_creation_and_thumbnail_generation_record_generations(trained):
         assert info.frames == revised["frames"] == round(source.fps * 1.0)
         generation = get_generation(store, revised["generation_id"])
         assert generation["task"] == "revise" and generation["params"]["strength"] == 1.0
+        assert generation["params"]["source_guidance"] == 2.0     # on record, to reproduce it
         models = {m["role"]: m for m in generation["provenance"]["models"]}
         assert len(models["video-diffusion"]["sha256"]) == 64
         other = trained["video"].with_name("other-recommender.safetensors")
@@ -189,6 +190,17 @@ def test_revision_creation_and_thumbnail_generation_record_generations(trained):
         created = service.generate_creation(store, user, "a red circle in a forest", "both",
                                             n_frames=6, steps=2, checkpoint=str(trained["video"]))
         assert probe(created["output_path"]).frames == 6
+        # the instruction's exemplars, half the tokens beside the user's likes, are on record
+        from core.encoders.encoder import load_encoder
+        from core.store.embeddings import item_vectors
+
+        exemplars = get_generation(store, created["generation_id"])["params"]["exemplars"]
+        assert len(exemplars) == load_model("video", trained["video"]).config["liked_tokens"] // 2
+        text = load_encoder("bundled").encode_texts(["a red circle in a forest"])[0]
+        thumbs = item_vectors(store, model.config["encoder"], "thumbnail")
+        cosine = {i: float(v @ text) / float(np.linalg.norm(v) * np.linalg.norm(text))
+                  for i, v in thumbs.items()}
+        assert exemplars == sorted(cosine, key=cosine.get, reverse=True)[:len(exemplars)]
         thumb = service.generate_thumbnail_image(store, user, item[0], steps=2,
                                                  checkpoint=str(trained["thumbnail"]))
         assert thumb["output_path"].endswith(".png")
@@ -200,6 +212,66 @@ def test_revision_creation_and_thumbnail_generation_record_generations(trained):
         index = load_frame_index(store, model.config["encoder"], [item[0]])
         scores = index.frames[0, :index.counts[0]] @ history_vector(store, model.config["encoder"], user)
         assert thumb["start_frame_s"] == pytest.approx(float(index.times[0, int(np.argmax(scores))]))
+
+
+def test_an_instruction_reaches_the_model_through_its_nearest_thumbnails():
+    from core.diffusion.conditioning import with_instruction
+
+    thumbnails = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 0], [0.6, 0.8, 0], [0, 0, 2]], np.float32)
+    ids = ("a", "b", "none", "ab", "c")
+    text = np.array([1.0, 0.1, 0.0], np.float32)
+    alone = with_instruction(Condition(text=text), thumbnails, 2, ids)
+    assert alone.exemplars == ("a", "ab")
+    np.testing.assert_allclose(alone.liked, [[1, 0, 0], [0.6, 0.8, 0]])
+    assert alone.hist == pytest.approx(np.array([0.8, 0.4, 0]) / np.linalg.norm([0.8, 0.4, 0]))
+    # with a user, the nearest half first and the user's likes after them; the user's mean stays
+    liked, hist = np.array([[0, 0, 1], [0, 1, 0]], np.float32), np.array([0, 0.6, 0.8], np.float32)
+    mixed = with_instruction(Condition(text=text, hist=hist, liked=liked), thumbnails, 2, ids)
+    assert mixed.exemplars == ("a",) and mixed.hist is hist
+    np.testing.assert_allclose(mixed.liked, [[1, 0, 0], [0, 0, 1]])
+    # a thumbnail-less item (zeros) is never an exemplar; no instruction, nothing changes
+    assert "none" not in with_instruction(Condition(text=-text), thumbnails, 5, ids).exemplars
+    plain = Condition(hist=hist, liked=liked)
+    assert with_instruction(plain, thumbnails, 2, ids) is plain
+
+
+def test_source_guidance_weighs_the_source_apart_from_the_user():
+    from core.diffusion import service, video
+    from core.diffusion.sampling import combine_guidance
+
+    c, u, b = torch.full((2,), 3.0), torch.full((2,), 1.0), torch.zeros(2)
+    assert torch.equal(combine_guidance((c,), 2.0), c)
+    assert torch.equal(combine_guidance((c, u), 2.0), torch.full((2,), 5.0))        # u + 2 (c - u)
+    assert torch.equal(combine_guidance((c, u, b), 2.0, 1.0), torch.full((2,), 5.0))
+    assert torch.equal(combine_guidance((c, u, b), 2.0, 3.0), torch.full((2,), 7.0))  # b + 3 (u - b) + 2 (c - u)
+    assert service.revision_options(None, None, None, None, 0)["source_guidance"] == video.SOURCE_GUIDANCE
+    with pytest.raises(InputError, match="--source-guidance"):
+        service.revision_options(None, None, None, None, 0, source_guidance=0.5)
+
+
+def test_guidance_branches_run_as_one_batch_give_what_separate_passes_give():
+    from core.diffusion.conditioning import stack_conditions
+    from core.diffusion.video import _guided
+
+    torch.manual_seed(0)
+    net = video_model.VideoDenoiser(TINY_VIDEO).eval()
+    model = type("Loaded", (), {"net": net, "config": TINY_VIDEO})()
+    cfg, size = TINY_VIDEO, TINY_VIDEO["size"]
+    k, p, tokens = cfg["future"], cfg["past"], cfg.get("liked_tokens", 0)
+    rng = np.random.default_rng(0)
+    liked = rng.normal(size=(3, cfg["cond_dims"]["hist"])).astype(np.float32)
+    cond = stack_conditions([Condition(hist=liked[0], liked=liked)] * 2, cfg["cond_dims"], tokens)
+    null = stack_conditions([Condition()] * 2, cfg["cond_dims"], tokens)
+    x, past = torch.randn(2, 3 * k, size, size), torch.randn(2, 3 * p, size, size)
+    given, t = torch.ones(2), torch.full((2,), 400)
+    source = {"source": torch.randn(2, 3 * k, size, size), "source_given": torch.ones(2)}
+    with torch.no_grad():
+        c = net(x, past, given, t, cond, **source)
+        u = net(x, past, given, t, null, **source)
+        b = net(x, past, given, t, null)
+        one_batch = _guided(model, past, given, cond, null, source, 2.0, 1.5)(x, t)
+    torch.testing.assert_close(one_batch, b + 1.5 * (u - b) + 2.0 * (c - u), atol=1e-4, rtol=1e-4)
+    assert (one_batch - (u + 2.0 * (c - u))).abs().max() > 1e-3     # the source guidance acts
 
 
 def test_a_real_clip_revises_end_to_end_with_its_duration(trained, shared_media, tmp_path):

@@ -231,6 +231,7 @@ def test_out_of_domain_revision_is_announced_before_it_runs_and_on_its_card(qtbo
     assert ended.args == ["Revise (diffusion)", "done"]
     generation = _latest_generation(real_clip_corpus, "revise")
     assert generation["item_id"] == "bikes" and not generation["params"]["domain"]["in_domain"]
+    assert generation["params"]["source_guidance"] == 2.0      # the Settings' task default
     window.review.generation_selected.emit(generation["id"])
     qtbot.waitUntil(lambda: any("results on these videos are unreliable" in label.text()
                                 for label in window.review.cards_area.findChildren(QLabel)),

@@ -199,8 +199,8 @@ def _styled(store, request, user_id, paths, item_ids, ids, _context) -> list[Ord
 def _revised(store, request, user_id, paths, item_ids, ids, context) -> list[Order]:
     """The user's condition once; the model, its options and each item's domain check."""
     from core.diffusion.domain import check_item
-    from core.diffusion.service import (model_for, provenance_models, revision_options,
-                                        user_condition)
+    from core.diffusion.service import (exemplar_params, model_for, provenance_models,
+                                        revision_options, user_condition)
 
     opts = request.options
     if "model" not in context:
@@ -213,8 +213,8 @@ def _revised(store, request, user_id, paths, item_ids, ids, context) -> list[Ord
     orders = []
     for item_id in item_ids:
         generation_id = ids[(user_id, item_id)]
-        params = {"signal": signal, "instruction": instruction, **options,
-                  "domain": check_item(store, model, item_id, [])}   # from the frame index
+        params = {"signal": signal, "instruction": instruction, **exemplar_params(cond),
+                  **options, "domain": check_item(store, model, item_id, [])}   # from the frame index
         orders.append(Order(generation_id, "revise", user_id, item_id, paths[item_id],
                             _out(store, generation_id, ".mp4"), params, {},
                             provenance_models(model),

@@ -61,6 +61,9 @@ def add_diffusion_arguments(p: argparse.ArgumentParser) -> None:
                    help="denoising sampler (default: ddim)")
     p.add_argument("--guidance", type=float, default=None,
                    help="classifier-free guidance scale (default: 2.0)")
+    p.add_argument("--source-guidance", type=float, default=None,
+                   help="how strongly a revision holds to its source's shapes, 1 or more "
+                        "(default: 2.0; 1 is plain classifier-free guidance)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--frames", type=_positive, default=32, help="frames to create")
     p.add_argument("--max-seconds", type=float, default=None,
@@ -89,7 +92,7 @@ def diffusion_job_params(args) -> dict:
     if args.task == "revise":
         return {**common, "item_id": args.item, "signal": args.signal,
                 "instruction": args.instruction, "strength": args.strength,
-                "max_seconds": args.max_seconds}
+                "max_seconds": args.max_seconds, "source_guidance": args.source_guidance}
     if args.task == "create":
         return {**common, "instruction": args.instruction, "signal": args.signal,
                 "n_frames": args.frames}

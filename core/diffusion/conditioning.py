@@ -15,7 +15,13 @@ can compare with and without them (classifier-free guidance).
 A model with `liked_tokens` in its config also attends to the user's liked thumbnails one by
 one (`liked`, up to that many embeddings; `core/diffusion/liked_attention.py`): the mean of
 a mixed history blurs what most of them share, which cross-attention can pick out. They are
-part of the User_Hist signal: dropping `hist` drops them too."""
+part of the User_Hist signal: dropping `hist` drops them too.
+
+An instruction reaches such a model through exemplars as well (`with_instruction`): the corpus
+thumbnails nearest its text embedding stand in as liked tokens, the way retrieval-augmented
+diffusion (kNN-Diffusion, Re-Imagen) conditions on retrieved images. The text slot alone
+moved nothing measurable; the exemplars carry the instruction's colour and scene.
+A user's own liked thumbnails then fill the tokens the exemplars leave."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,10 +40,12 @@ class Condition:
     emb: np.ndarray | None = None
     text: np.ndarray | None = None
     liked: np.ndarray | None = None     # L x d: the liked thumbnails behind `hist`
+    exemplars: tuple[str, ...] = ()     # items whose thumbnails stand in for the instruction
 
     def without(self, *slots: str) -> "Condition":
         kept = {s: None if s in slots else getattr(self, s) for s in SLOTS}
-        return Condition(**kept, liked=None if "hist" in slots else self.liked)
+        return Condition(**kept, liked=None if "hist" in slots else self.liked,
+                         exemplars=self.exemplars)
 
     @property
     def empty(self) -> bool:
@@ -84,6 +92,32 @@ class ConditionEncoder(nn.Module):
     def forward(self, cond: dict[str, torch.Tensor], frames_given: torch.Tensor) -> torch.Tensor:
         parts = [cond[s] * cond["present"][:, j:j + 1] for j, s in enumerate(SLOTS)]
         return self.net(torch.cat(parts + [cond["present"], frames_given[:, None]], dim=1))
+
+
+def with_instruction(cond: Condition, thumbnails: np.ndarray, tokens: int,
+                     item_ids: tuple[str, ...] = ()) -> Condition:
+    """`cond` with its instruction's exemplars, the rows of `thumbnails` (the corpus's N x d
+    thumbnail embeddings, of the items `item_ids`) nearest `cond.text` by cosine, first among
+    its liked tokens: all `tokens` of them without a user; with a user, half, and the user's
+    liked thumbnails after them. Without a user the exemplars' mean fills the hist slot too,
+    since the model learned tokens together with their mean."""
+    if cond.text is None or not len(thumbnails) or not tokens:
+        return cond
+    norms = np.linalg.norm(thumbnails, axis=1, keepdims=True)
+    unit = thumbnails / np.maximum(norms, 1e-12)
+    text = cond.text / max(float(np.linalg.norm(cond.text)), 1e-12)
+    nearest = [i for i in np.argsort(-(unit @ text)) if norms[i, 0] > 0]   # items with a thumbnail
+    if not nearest:
+        return cond
+    if cond.liked is None or not len(cond.liked):
+        nearest = nearest[:tokens]
+        mean = unit[nearest].mean(axis=0)
+        hist, liked = mean / max(float(np.linalg.norm(mean)), 1e-12), unit[nearest]
+    else:
+        nearest = nearest[:max(1, tokens // 2)]
+        hist, liked = cond.hist, np.concatenate([unit[nearest], cond.liked[:tokens - len(nearest)]])
+    return Condition(hist=hist, emb=cond.emb, text=cond.text, liked=liked.astype(np.float32),
+                     exemplars=tuple(item_ids[i] for i in nearest) if len(item_ids) else ())
 
 
 def drop_at_random(cond: Condition, rates: dict[str, float], rng: np.random.Generator) -> Condition:

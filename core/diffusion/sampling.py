@@ -92,5 +92,20 @@ def guided(predict_cond: Callable, predict_uncond: Callable, guidance: float) ->
     return predict
 
 
+def combine_guidance(outputs: tuple[torch.Tensor, ...], guidance: float,
+                     source_guidance: float = 1.0) -> torch.Tensor:
+    """The guided output from the branches' outputs: (c) alone; (c, u) as classifier-free
+    guidance u + w (c - u); (c, u, b) with InstructPix2Pix's two scales,
+    b + s (u - b) + w (c - u). c sees the condition and the source, u the source only, b
+    neither; a source guidance s above 1 holds the output closer to the source."""
+    if len(outputs) == 1:
+        return outputs[0]
+    cond, uncond = outputs[0], outputs[1]
+    guided_output = uncond + guidance * (cond - uncond)
+    if len(outputs) == 3:
+        guided_output = guided_output + (source_guidance - 1.0) * (uncond - outputs[2])
+    return guided_output
+
+
 def _device(generator: torch.Generator | None):
     return generator.device if generator is not None else torch.device("cpu")

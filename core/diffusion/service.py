@@ -68,7 +68,25 @@ def user_condition(store: Store, model, user_id: str | None, signal: str,
         if _need_user(user_id) not in embeddings:
             raise InputError(f"user {user_id!r} is unknown to recommender {current}")
         cond.emb = embeddings[user_id]
+    if cond.text is not None and model.config.get("liked_tokens"):
+        cond = _with_exemplars(store, encoder_id, cond, model.config["liked_tokens"])
     return cond
+
+
+def _with_exemplars(store: Store, encoder_id: str, cond: Condition, tokens: int) -> Condition:
+    """The instruction's exemplars from this corpus's thumbnails (conditioning.with_instruction)."""
+    from core.diffusion.conditioning import with_instruction
+    from core.store.embeddings import item_vectors
+
+    thumbnails = item_vectors(store, encoder_id, "thumbnail")
+    ids = tuple(sorted(thumbnails))
+    vectors = np.stack([thumbnails[i] for i in ids]) if ids else np.zeros((0, 0), np.float32)
+    return with_instruction(cond, vectors, tokens, ids)
+
+
+def exemplar_params(cond: Condition) -> dict:
+    """The items whose thumbnails carried the instruction, for the provenance."""
+    return {"exemplars": list(cond.exemplars)} if cond.exemplars else {}
 
 
 def _need_user(user_id: str | None) -> str:
@@ -97,7 +115,8 @@ def generate_revision(store: Store, user_id: str, item_id: str, signal: str = "U
                       sampler: str | None = None, steps: int | None = None,
                       guidance: float | None = None, seed: int = 0, max_seconds: float | None = None,
                       checkpoint: str | None = None, progress: Progress | None = None,
-                      on_block=None, generation_id: str | None = None) -> dict:
+                      on_block=None, generation_id: str | None = None,
+                      source_guidance: float | None = None) -> dict:
     """Revise the item (all of it, or its first `max_seconds`) toward the user's taste,
     SDEdit-style; the output keeps the source's frame count, frame rate and aspect ratio."""
     from core.store.corpus import require_frames
@@ -105,13 +124,13 @@ def generate_revision(store: Store, user_id: str, item_id: str, signal: str = "U
     item = require_frames(store, item_id, "revision")
     model = model_for(store, "video", checkpoint)
     cond = user_condition(store, model, user_id, signal, instruction)
-    options = revision_options(strength, sampler, steps, guidance, seed)
+    options = revision_options(strength, sampler, steps, guidance, seed, source_guidance)
     generation_id = generation_id or new_generation_id()
     out = generation_path(store, generation_id, ".mp4")
     made, frames = revise_file(model, item["path"], cond, options, out, max_seconds, progress,
                                on_block)
-    params = {"signal": signal, "instruction": instruction, **options, **made,
-              "domain": check_item(store, model, item_id, frames)}   # out-of-domain warning
+    params = {"signal": signal, "instruction": instruction, **exemplar_params(cond), **options,
+              **made, "domain": check_item(store, model, item_id, frames)}   # out-of-domain warning
     return _record_video(store, "revise", user_id, item_id, params, model, out, generation_id)
 
 
@@ -134,6 +153,7 @@ def revise_file(model, path: str, cond: Condition, options: dict, out: Path,
     revised = video.run_blocks(model, len(frames), [cond], np.stack(frames)[None],
                                strength=options["strength"], sampler=options["sampler"],
                                steps=options["steps"], guidance=options["guidance"],
+                               source_guidance=options.get("source_guidance", 1.0),
                                seed=options["seed"], progress=progress, on_block=on_block)[0]
     seconds = round(len(frames) / info.fps, 3)
     write_generated_video(out, revised, info.fps, info, audio_from=path if info.has_audio else None,
@@ -161,8 +181,8 @@ def generate_creation(store: Store, user_id: str | None, instruction: str,
     created = video.run_blocks(model, n_frames, [cond], None, sampler=options["sampler"],
                                steps=options["steps"], guidance=options["guidance"], seed=seed,
                                progress=progress, on_block=on_block)[0]
-    params = {"signal": signal, "instruction": instruction, **options, "frames": n_frames,
-              "domain": domain}
+    params = {"signal": signal, "instruction": instruction, **exemplar_params(cond), **options,
+              "frames": n_frames, "domain": domain}
     generation_id = new_generation_id()
     out = generation_path(store, generation_id, ".mp4")
     write_generated_video(out, created, CREATED_FPS, None)
@@ -232,13 +252,18 @@ def sampling_options(strength: float, sampler: str | None, steps: int | None, gu
 
 
 def revision_options(strength: float | None, sampler: str | None, steps: int | None,
-                     guidance: float | None, seed: int) -> dict:
-    """sampling_options with revision's defaults (core.diffusion.video) for what is not given."""
+                     guidance: float | None, seed: int, source_guidance: float | None = None) -> dict:
+    """sampling_options with revision's defaults (core.diffusion.video) for what is not given,
+    and the source guidance (`sampling.guided`)."""
     from core.diffusion import video
 
-    return sampling_options(video.DEFAULT_STRENGTH if strength is None else strength, sampler,
-                            steps or video.REVISION_STEPS,
-                            video.DEFAULT_GUIDANCE if guidance is None else guidance, seed)
+    source_guidance = video.SOURCE_GUIDANCE if source_guidance is None else source_guidance
+    if source_guidance < 1.0:
+        raise InputError(f"--source-guidance must be at least 1, got {source_guidance}")
+    return {**sampling_options(video.DEFAULT_STRENGTH if strength is None else strength, sampler,
+                               steps or video.REVISION_STEPS,
+                               video.DEFAULT_GUIDANCE if guidance is None else guidance, seed),
+            "source_guidance": source_guidance}
 
 
 def provenance_models(model) -> list[dict]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.diffusion.conditioning import Condition
+from core.diffusion.conditioning import Condition, with_instruction
 from core.errors import InputError
 from core.evaluation import GENERATIVE_TASKS
 from core.progress import Progress
@@ -37,6 +37,7 @@ CHUNK = 32
 def evaluate_generative(store: Store, encoder_id: str, ks: tuple[int, ...] = (5,), users: int = 24,
                         seed: int = 0, steps: int = 10, strength: float | None = None,
                         guidance: float | None = None, clip_frames: int = 8,
+                        source_guidance: float | None = None,
                         tasks: tuple[str, ...] = GENERATIVE_TASKS,
                         i3d: str | None = None, progress: Progress | None = None,
                         users_split: str = "test") -> dict:
@@ -79,7 +80,8 @@ def evaluate_generative(store: Store, encoder_id: str, ks: tuple[int, ...] = (5,
             if task in tasks:
                 progress.update(len(report), 4, task)
                 report[task] = (_video_task(context, video, task, steps, strength, guidance,
-                                            clip_frames, progress) if not isinstance(video, str)
+                                            clip_frames, progress, source_guidance)
+                                if not isinstance(video, str)
                                 else {"skipped": video})
     if "thumbnail_generation" in tasks:
         progress.update(3, 4, "thumbnail generation")
@@ -105,24 +107,31 @@ class _Context:
         """Judged preference hit (and, given the instructions' attributes, instruction hit;
         given the sources' judged attributes, the share of frames whose judged shape is the
         source frame's) of one output (frames) per pair, into result["judged_hit"],
-        result["instruction_hit"] and result["shape_kept"]. Returns each output's attributes."""
-        from core.evaluation.judged import (HitTable, instruction_share, judged_attrs,
+        result["instruction_hit"] and result["shape_kept"]; with the instructions, also each
+        attribute's share on its own (result["instruction_attributes"]), which says what an
+        instruction hit lacks. Returns each output's attributes."""
+        from core.evaluation.judged import (ATTRIBUTES, HitTable, instruction_share, judged_attrs,
                                             preference_share, shape_share)
 
         if self.judge is None:
             return []
         table, asked, kept, judged = HitTable(), HitTable(), HitTable(), []
+        parts = {name: HitTable() for name in ATTRIBUTES}
         for n, ((user, _), frames) in enumerate(zip(self.pairs, outputs)):
             attrs = judged_attrs(self.judge.judge(list(frames)))
             judged.append(attrs)
             table.add(method, user.id, preference_share(attrs, user.truth))
             if wanted is not None:
                 asked.add(method, user.id, instruction_share(attrs, wanted[n]))
+                for j, name in enumerate(ATTRIBUTES):
+                    parts[name].add(method, user.id, float(np.mean([a[j] == wanted[n][j] for a in attrs])))
             if sources is not None:
                 kept.add(method, user.id, shape_share(attrs, sources[n]))
         result.setdefault("judged_hit", {}).update(table.summary())
         if wanted is not None:
             result.setdefault("instruction_hit", {}).update(asked.summary())
+            for name, part in parts.items():
+                result.setdefault("instruction_attributes", {}).setdefault(name, {}).update(part.summary())
         if sources is not None:
             result.setdefault("shape_kept", {}).update(kept.summary())
         return judged
@@ -150,8 +159,11 @@ class _Context:
 
 
 def _video_task(ctx: _Context, model, task: str, steps: int, strength, guidance, clip_frames: int,
-                progress: Progress) -> dict:
+                progress: Progress, source_guidance: float | None = None) -> dict:
     from core.diffusion import video
+
+    revising = task == "revision"
+    source_guidance = video.SOURCE_GUIDANCE if source_guidance is None else source_guidance
 
     sources = []
     for _, row in ctx.pairs:
@@ -159,7 +171,7 @@ def _video_task(ctx: _Context, model, task: str, steps: int, strength, guidance,
         clip = ctx.bank.frames[span][:clip_frames]
         sources.append(np.concatenate([clip, np.repeat(clip[-1:], clip_frames - len(clip), 0)]))
     sources = np.stack(sources)
-    methods = {"Original": None} if task == "revision" else {}
+    methods = {"Original": None} if revising else {}
     methods.update({"Unconditional": lambda u: Condition(),
                     "User_Hist": lambda u: Condition(hist=u.select, liked=ctx.liked.get(u.id))})
     if ctx.emb and model.config.get("recommender") == (ctx.recommender.model_id if ctx.recommender else None):
@@ -167,9 +179,12 @@ def _video_task(ctx: _Context, model, task: str, steps: int, strength, guidance,
     wanted = None
     if task == "creation" and ctx.judge is not None:
         wanted, texts = _instructions(ctx)
-        methods["Instruction"] = lambda u, n: Condition(text=texts[n])
-        methods["User_Hist+Instruction"] = lambda u, n: Condition(
-            hist=u.select, liked=ctx.liked.get(u.id), text=texts[n])
+        tokens = model.config.get("liked_tokens", 0)
+        methods["Instruction"] = lambda u, n: with_instruction(
+            Condition(text=texts[n]), ctx.index.thumbnails, tokens)
+        methods["User_Hist+Instruction"] = lambda u, n: with_instruction(
+            Condition(hist=u.select, liked=ctx.liked.get(u.id), text=texts[n]),
+            ctx.index.thumbnails, tokens)
     result: dict = {"paper": {}, "heldout": {}, "ps": {}, "frechet": {}}
     # the real reference comes from one random half of the items; Real_half, as many real
     # clips as there are outputs from the other half, says what FD-enc real clips reach
@@ -195,10 +210,10 @@ def _video_task(ctx: _Context, model, task: str, steps: int, strength, guidance,
                      for n, (u, _) in enumerate(ctx.pairs)]
             outputs = np.concatenate([
                 video.run_blocks(model, clip_frames, conds[s:s + CHUNK],
-                                 sources[s:s + CHUNK] if task == "revision" else None,
-                                 strength=(strength or video.DEFAULT_STRENGTH) if task == "revision" else 1.0,
+                                 sources[s:s + CHUNK] if revising else None,
+                                 strength=(strength or video.DEFAULT_STRENGTH) if revising else 1.0,
                                  steps=steps, guidance=guidance or video.DEFAULT_GUIDANCE, seed=s,
-                                 progress=None)
+                                 source_guidance=source_guidance, progress=None)
                 for s in range(0, len(conds), CHUNK)])
         embeddings = [ctx.encoder.encode_images(list(clip)) for clip in outputs]
         _merge(result, method, ctx.scores(embeddings))

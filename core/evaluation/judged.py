@@ -28,6 +28,7 @@ SPLIT_RULE = ("validation: users whose sha256('generec-validation:' + id) is 0 m
               "test: the others")
 
 Attrs = tuple  # (colour, shape, scene); None where unknown or not confidently judged
+ATTRIBUTES = ("colour", "shape", "scene")
 
 
 def is_validation_user(user_id: str) -> bool:
