@@ -99,8 +99,9 @@ def with_instruction(cond: Condition, thumbnails: np.ndarray, tokens: int,
     """`cond` with its instruction's exemplars, the rows of `thumbnails` (the corpus's N x d
     thumbnail embeddings, of the items `item_ids`) nearest `cond.text` by cosine, first among
     its liked tokens: all `tokens` of them without a user; with a user, half, and the user's
-    liked thumbnails after them. Without a user the exemplars' mean fills the hist slot too,
-    since the model learned tokens together with their mean."""
+    liked thumbnails after them. The tokens' mean fills the hist slot, since the model learned
+    tokens together with their mean (with the user's own mean there, the instruction's tokens
+    changed nothing measurable: the FiLM slot outweighs the cross-attention)."""
     if cond.text is None or not len(thumbnails) or not tokens:
         return cond
     norms = np.linalg.norm(thumbnails, axis=1, keepdims=True)
@@ -111,11 +112,12 @@ def with_instruction(cond: Condition, thumbnails: np.ndarray, tokens: int,
         return cond
     if cond.liked is None or not len(cond.liked):
         nearest = nearest[:tokens]
-        mean = unit[nearest].mean(axis=0)
-        hist, liked = mean / max(float(np.linalg.norm(mean)), 1e-12), unit[nearest]
+        liked = unit[nearest]
     else:
         nearest = nearest[:max(1, tokens // 2)]
-        hist, liked = cond.hist, np.concatenate([unit[nearest], cond.liked[:tokens - len(nearest)]])
+        liked = np.concatenate([unit[nearest], cond.liked[:tokens - len(nearest)]])
+    mean = liked.mean(axis=0)
+    hist = mean / max(float(np.linalg.norm(mean)), 1e-12)
     return Condition(hist=hist, emb=cond.emb, text=cond.text, liked=liked.astype(np.float32),
                      exemplars=tuple(item_ids[i] for i in nearest) if len(item_ids) else ())
 
