@@ -254,7 +254,7 @@ def sampling_options(strength: float, sampler: str | None, steps: int | None, gu
 def revision_options(strength: float | None, sampler: str | None, steps: int | None,
                      guidance: float | None, seed: int, source_guidance: float | None = None) -> dict:
     """sampling_options with revision's defaults (core.diffusion.video) for what is not given,
-    and the source guidance (`sampling.guided`)."""
+    and the source guidance (`sampling.combine_guidance`)."""
     from core.diffusion import video
 
     source_guidance = video.SOURCE_GUIDANCE if source_guidance is None else source_guidance

@@ -20,8 +20,8 @@ from core.progress import Progress
 DEFAULT_STRENGTH = 1.0
 DEFAULT_GUIDANCE = 2.0
 REVISION_STEPS = 10
-# Source guidance (sampling.guided), chosen on the same validation users (issue 13, fourth
-# step): above 1 it holds a revision to its source's shapes, at one more model pass per step.
+# Source guidance (sampling.combine_guidance), chosen on the same validation users (issue 13,
+# fourth step): above 1 it holds a revision to its source's shapes, at one more pass per step.
 SOURCE_GUIDANCE = 2.0
 
 
