@@ -75,3 +75,16 @@ def test_evaluate_reports_judged_hit_with_intervals_and_the_judge_agrees_with_th
             assert 0 <= lo <= value["mean"] <= hi <= 1 and value["users"] == report["users"]
             # A judge that is right on ~all frames gives nearly the ground-truth hit rate.
             assert value["mean"] == pytest.approx(truth[method], abs=0.06)
+
+
+def test_instruction_shares_whole_and_by_attribute():
+    from core.evaluation.judged import attribute_share, instruction_share
+
+    wanted = ("red", "circle", "beach")
+    frames = [("red", "circle", "beach"), ("red", "square", "beach"), ("blue", None, "beach"),
+              ("red", "circle", None)]
+    assert instruction_share(frames, wanted) == 0.25
+    assert attribute_share(frames, wanted, "colour") == 0.75
+    assert attribute_share(frames, wanted, "shape") == 0.5
+    assert attribute_share(frames, wanted, "scene") == 0.75
+    assert attribute_share([], wanted, "scene") == 0.0

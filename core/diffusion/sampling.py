@@ -87,8 +87,7 @@ def guided(predict_cond: Callable, predict_uncond: Callable, guidance: float) ->
         return predict_cond
 
     def predict(x, t):
-        cond, uncond = predict_cond(x, t), predict_uncond(x, t)
-        return uncond + guidance * (cond - uncond)
+        return combine_guidance((predict_cond(x, t), predict_uncond(x, t)), guidance)
     return predict
 
 

@@ -110,8 +110,9 @@ class _Context:
         result["instruction_hit"] and result["shape_kept"]; with the instructions, also each
         attribute's share on its own (result["instruction_attributes"]), which says what an
         instruction hit lacks. Returns each output's attributes."""
-        from core.evaluation.judged import (ATTRIBUTES, HitTable, instruction_share, judged_attrs,
-                                            preference_share, shape_share)
+        from core.evaluation.judged import (ATTRIBUTES, HitTable, attribute_share,
+                                            instruction_share, judged_attrs, preference_share,
+                                            shape_share)
 
         if self.judge is None:
             return []
@@ -123,8 +124,8 @@ class _Context:
             table.add(method, user.id, preference_share(attrs, user.truth))
             if wanted is not None:
                 asked.add(method, user.id, instruction_share(attrs, wanted[n]))
-                for j, name in enumerate(ATTRIBUTES):
-                    parts[name].add(method, user.id, float(np.mean([a[j] == wanted[n][j] for a in attrs])))
+                for name in ATTRIBUTES:
+                    parts[name].add(method, user.id, attribute_share(attrs, wanted[n], name))
             if sources is not None:
                 kept.add(method, user.id, shape_share(attrs, sources[n]))
         result.setdefault("judged_hit", {}).update(table.summary())

@@ -82,6 +82,12 @@ def instruction_share(frames: list[Attrs], wanted: Attrs) -> float:
     return float(np.mean([tuple(a) == tuple(wanted) for a in frames])) if frames else 0.0
 
 
+def attribute_share(frames: list[Attrs], wanted: Attrs, attribute: str) -> float:
+    """Share of frames whose one judged attribute (of ATTRIBUTES) is the instruction's."""
+    j = ATTRIBUTES.index(attribute)
+    return float(np.mean([a[j] == wanted[j] for a in frames])) if frames else 0.0
+
+
 @dataclass
 class HitTable:
     """Per method, per user, the shares of single outputs."""
