@@ -84,7 +84,8 @@ def run_selftest() -> SelfTest:
     source = np.stack([to_working(np.roll(_image(), 4 * n, axis=1), size)
                        for n in range(model.config["future"])])[None]
     result.outputs["video.revise"] = _kept(video.sample_blocks(
-        model, source.shape[1], [cond], source, strength=video.DEFAULT_STRENGTH, seed=SEED))
+        model, source.shape[1], [cond], source, strength=video.DEFAULT_STRENGTH, seed=SEED,
+        source_guidance=video.SOURCE_GUIDANCE))      # the app's defaults: all three passes
     result.outputs["video.create"] = _kept(video.sample_blocks(
         model, model.config["future"], [cond], None, seed=SEED))
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayo
 FEEDBACK_MARKS = {"like": "♥ liked", "dislike": "✕ disliked"}
 # The user signals of core.diffusion.service.SIGNALS (importing it loads torch), with labels.
 SIGNAL_CHOICES = (("User_Hist", "the mean of the user's liked thumbnails"),
-                  ("User_Emb", "the user's embedding in the trained recommender"),
+                  ("User_Emb", "the trained recommender's taste: the thumbnails it ranks first"),
                   ("both", "User_Hist and User_Emb"), ("none", "no user signal (unconditional)"))
 
 BUNDLED_LABEL = "Model: bundled video model"

@@ -181,26 +181,40 @@ def test_revision_creation_and_thumbnail_generation_record_generations(trained):
         assert generation["params"]["source_guidance"] == 2.0     # on record, to reproduce it
         models = {m["role"]: m for m in generation["provenance"]["models"]}
         assert len(models["video-diffusion"]["sha256"]) == 64
+        # User_Emb carries over: a model trained beside another corpus's recommender takes this
+        # corpus's, through the thumbnails of the items it ranks first
+        from core.recommender.service import load_recommender
+        from core.store.embeddings import item_vectors
+
         other = trained["video"].with_name("other-recommender.safetensors")
         model = load_model("video", trained["video"])
         save_weights(model.net, other, {**model.config, "recommender": "mmgcn:elsewhere"})
-        with pytest.raises(InputError, match="User_Emb needs the recommender"):
-            service.generate_revision(store, user, item[0], "User_Emb", steps=1, max_seconds=0.5,
-                                      checkpoint=str(other))
+        by_emb = service.generate_revision(store, user, item[0], "User_Emb", steps=1,
+                                           max_seconds=0.5, checkpoint=str(other))
+        params = get_generation(store, by_emb["generation_id"])["params"]
+        recommender = load_recommender(store, model.config["encoder"])
+        assert params["user_emb_recommender"] == recommender.model_id
+        scores = dict(zip(recommender.item_ids, recommender.score_values(user)))
+        with_thumbnail = list(item_vectors(store, model.config["encoder"], "thumbnail"))
+        ranked = sorted(with_thumbnail, key=lambda i: -scores.get(i, -np.inf))
+        assert params["exemplars"] == ranked[:model.config["liked_tokens"]]
         created = service.generate_creation(store, user, "a red circle in a forest", "both",
                                             n_frames=6, steps=2, checkpoint=str(trained["video"]))
         assert probe(created["output_path"]).frames == 6
-        # the instruction's exemplars, half the tokens beside the user's likes, are on record
+        # half the tokens, beside the user's likes, are exemplars, on record: the instruction's
+        # nearest first, then the recommender's first (both = User_Hist and User_Emb)
         from core.encoders.encoder import load_encoder
-        from core.store.embeddings import item_vectors
 
         exemplars = get_generation(store, created["generation_id"])["params"]["exemplars"]
-        assert len(exemplars) == load_model("video", trained["video"]).config["liked_tokens"] // 2
+        assert len(exemplars) == model.config["liked_tokens"] // 2
         text = load_encoder("bundled").encode_texts(["a red circle in a forest"])[0]
         thumbs = item_vectors(store, model.config["encoder"], "thumbnail")
         cosine = {i: float(v @ text) / float(np.linalg.norm(v) * np.linalg.norm(text))
                   for i, v in thumbs.items()}
-        assert exemplars == sorted(cosine, key=cosine.get, reverse=True)[:len(exemplars)]
+        by_text = (len(exemplars) + 1) // 2
+        assert exemplars[:by_text] == sorted(cosine, key=cosine.get, reverse=True)[:by_text]
+        assert exemplars[by_text:] == [i for i in ranked if i not in exemplars[:by_text]][
+            :len(exemplars) - by_text]
         thumb = service.generate_thumbnail_image(store, user, item[0], steps=2,
                                                  checkpoint=str(trained["thumbnail"]))
         assert thumb["output_path"].endswith(".png")
@@ -215,25 +229,42 @@ def test_revision_creation_and_thumbnail_generation_record_generations(trained):
 
 
 def test_an_instruction_reaches_the_model_through_its_nearest_thumbnails():
-    from core.diffusion.conditioning import with_instruction
+    from core.diffusion.conditioning import with_exemplars
 
     thumbnails = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 0], [0.6, 0.8, 0], [0, 0, 2]], np.float32)
     ids = ("a", "b", "none", "ab", "c")
     text = np.array([1.0, 0.1, 0.0], np.float32)
-    alone = with_instruction(Condition(text=text), thumbnails, 2, ids)
+    alone = with_exemplars(Condition(text=text), thumbnails, 2, ids)
     assert alone.exemplars == ("a", "ab")
     np.testing.assert_allclose(alone.liked, [[1, 0, 0], [0.6, 0.8, 0]])
     assert alone.hist == pytest.approx(np.array([0.8, 0.4, 0]) / np.linalg.norm([0.8, 0.4, 0]))
     # with a user, the nearest half first and the user's likes after them, and their mean
     liked, hist = np.array([[0, 0, 1], [0, 1, 0]], np.float32), np.array([0, 0.6, 0.8], np.float32)
-    mixed = with_instruction(Condition(text=text, hist=hist, liked=liked), thumbnails, 2, ids)
+    mixed = with_exemplars(Condition(text=text, hist=hist, liked=liked), thumbnails, 2, ids)
     assert mixed.exemplars == ("a",)
     np.testing.assert_allclose(mixed.liked, [[1, 0, 0], [0, 0, 1]])
     np.testing.assert_allclose(mixed.hist, np.array([1, 0, 1]) / np.sqrt(2), rtol=1e-6)
     # a thumbnail-less item (zeros) is never an exemplar; no instruction, nothing changes
-    assert "none" not in with_instruction(Condition(text=-text), thumbnails, 5, ids).exemplars
+    assert "none" not in with_exemplars(Condition(text=-text), thumbnails, 5, ids).exemplars
     plain = Condition(hist=hist, liked=liked)
-    assert with_instruction(plain, thumbnails, 2, ids) is plain
+    assert with_exemplars(plain, thumbnails, 2, ids) is plain
+
+
+def test_user_emb_and_an_instruction_share_the_exemplars():
+    from core.diffusion.conditioning import with_exemplars
+
+    thumbnails = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0.6, 0.8, 0]], np.float32)
+    ids = ("a", "b", "c", "ab")
+    # the instruction ranks by cosine, User_Emb by the recommender's score of each thumbnail
+    text, preference = np.array([1.0, 0.1, 0.0]), np.array([0.0, 0.0, 5.0, 1.0])
+    both = with_exemplars(Condition(text=text, preference=preference, recommender="mmgcn:x"),
+                          thumbnails, 3, ids)
+    # the first query gets the odd token; a thumbnail already taken is not taken twice
+    assert both.exemplars == ("a", "ab", "c") and both.recommender == "mmgcn:x"
+    same = with_exemplars(Condition(text=text, preference=np.array([9.0, 0, 0, 1])), thumbnails, 2, ids)
+    assert same.exemplars == ("a", "ab")
+    # guidance's unconditional pass drops User_Emb's query with the emb slot
+    assert both.without("emb").preference is None and both.without("hist").preference is not None
 
 
 def test_source_guidance_weighs_the_source_apart_from_the_user():

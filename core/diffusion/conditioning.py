@@ -17,11 +17,18 @@ one (`liked`, up to that many embeddings; `core/diffusion/liked_attention.py`): 
 a mixed history blurs what most of them share, which cross-attention can pick out. They are
 part of the User_Hist signal: dropping `hist` drops them too.
 
-An instruction reaches such a model through exemplars as well (`with_instruction`): the corpus
+An instruction reaches such a model through exemplars as well (`with_exemplars`): the corpus
 thumbnails nearest its text embedding stand in as liked tokens, the way retrieval-augmented
 diffusion (kNN-Diffusion, Re-Imagen) conditions on retrieved images. The text slot alone
 moved nothing measurable; the exemplars carry the instruction's colour and scene.
-A user's own liked thumbnails then fill the tokens the exemplars leave."""
+A user's own liked thumbnails then fill the tokens the exemplars leave.
+
+User_Emb reaches the model the same way (`preference`): the thumbnails of the items the
+corpus's recommender ranks first for the user are its exemplars. The `emb` slot holds the MMGCN
+vector of the corpus the model was trained beside and means nothing on another corpus; the
+recommender's ranking, seen through the encoder's thumbnails, carries over to any corpus with a
+trained recommender. (Chosen on validation users over ranking by the recommender's visual
+preference mapped back into the encoder's space, and over leaving out the user's own likes.)"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,12 +47,16 @@ class Condition:
     emb: np.ndarray | None = None
     text: np.ndarray | None = None
     liked: np.ndarray | None = None     # L x d: the liked thumbnails behind `hist`
-    exemplars: tuple[str, ...] = ()     # items whose thumbnails stand in for the instruction
+    preference: np.ndarray | None = None   # User_Emb: the recommender's score of each thumbnail
+                                           # passed to with_exemplars; a ranking, not an input
+    exemplars: tuple[str, ...] = ()     # items whose thumbnails stand in for text and preference
+    recommender: str = ""               # the model `preference` comes from, for the provenance
 
     def without(self, *slots: str) -> "Condition":
         kept = {s: None if s in slots else getattr(self, s) for s in SLOTS}
         return Condition(**kept, liked=None if "hist" in slots else self.liked,
-                         exemplars=self.exemplars)
+                         preference=None if "emb" in slots else self.preference,
+                         exemplars=self.exemplars, recommender=self.recommender)
 
     @property
     def empty(self) -> bool:
@@ -94,32 +105,37 @@ class ConditionEncoder(nn.Module):
         return self.net(torch.cat(parts + [cond["present"], frames_given[:, None]], dim=1))
 
 
-def with_instruction(cond: Condition, thumbnails: np.ndarray, tokens: int,
-                     item_ids: tuple[str, ...] = ()) -> Condition:
-    """`cond` with its instruction's exemplars, the rows of `thumbnails` (the corpus's N x d
-    thumbnail embeddings, of the items `item_ids`) nearest `cond.text` by cosine, first among
-    its liked tokens: all `tokens` of them without a user; with a user, half, and the user's
-    liked thumbnails after them. The tokens' mean fills the hist slot, since the model learned
-    tokens together with their mean (with the user's own mean there, the instruction's tokens
-    changed nothing measurable: the FiLM slot outweighs the cross-attention)."""
-    if cond.text is None or not len(thumbnails) or not tokens:
+def with_exemplars(cond: Condition, thumbnails: np.ndarray, tokens: int,
+                   item_ids: tuple[str, ...] = ()) -> Condition:
+    """`cond` with exemplars for its queries, the instruction (the rows nearest `text` by
+    cosine) and User_Emb (the rows `preference` scores highest): rows of `thumbnails` (the
+    corpus's N x d thumbnail embeddings, of the items `item_ids`), shared evenly between the
+    queries and first among the liked tokens: all `tokens` of them without a user's own likes;
+    with them, half, and the likes after them. The tokens' mean fills the hist slot, since the
+    model learned tokens together with their mean (with the user's own mean there, the
+    instruction's tokens changed nothing measurable: the FiLM slot outweighs the
+    cross-attention)."""
+    if (cond.text is None and cond.preference is None) or not len(thumbnails) or not tokens:
         return cond
-    norms = np.linalg.norm(thumbnails, axis=1, keepdims=True)
-    unit = thumbnails / np.maximum(norms, 1e-12)
-    text = cond.text / max(float(np.linalg.norm(cond.text)), 1e-12)
-    nearest = [i for i in np.argsort(-(unit @ text)) if norms[i, 0] > 0]   # items with a thumbnail
-    if not nearest:
+    norms = np.linalg.norm(thumbnails, axis=1)
+    unit = thumbnails / np.maximum(norms, 1e-12)[:, None]
+    rankings = [] if cond.text is None else [unit @ cond.text]
+    rankings += [] if cond.preference is None else [cond.preference]
+    own = cond.liked if cond.liked is not None and len(cond.liked) else None
+    budget = tokens if own is None else max(len(rankings), tokens // 2)
+    chosen: list[int] = []
+    for n, scores in enumerate(rankings):
+        share = budget // len(rankings) + (n < budget % len(rankings))
+        chosen += [int(i) for i in np.argsort(-scores)                     # with a thumbnail
+                   if norms[i] > 0 and i not in chosen][:share]
+    if not chosen:
         return cond
-    if cond.liked is None or not len(cond.liked):
-        nearest = nearest[:tokens]
-        liked = unit[nearest]
-    else:
-        nearest = nearest[:max(1, tokens // 2)]
-        liked = np.concatenate([unit[nearest], cond.liked[:tokens - len(nearest)]])
+    liked = unit[chosen] if own is None else np.concatenate([unit[chosen], own[:tokens - len(chosen)]])
     mean = liked.mean(axis=0)
     hist = mean / max(float(np.linalg.norm(mean)), 1e-12)
     return Condition(hist=hist, emb=cond.emb, text=cond.text, liked=liked.astype(np.float32),
-                     exemplars=tuple(item_ids[i] for i in nearest) if len(item_ids) else ())
+                     preference=cond.preference, recommender=cond.recommender,
+                     exemplars=tuple(item_ids[i] for i in chosen) if len(item_ids) else ())
 
 
 def drop_at_random(cond: Condition, rates: dict[str, float], rng: np.random.Generator) -> Condition:

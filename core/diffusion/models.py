@@ -58,13 +58,15 @@ def load_model(kind: str, path: str | Path) -> LoadedModel:
 
 def _signals(store: Store, encoder: str | None, progress: Progress):
     from core.diffusion.data import build_frame_bank
-    from core.diffusion.signals import likers, user_emb, user_hist
+    from core.diffusion.signals import user_emb, user_hist
     from core.editor.service import resolve_model_id
     from core.encoders.encoder import load_encoder
+    from core.store.corpus import training_likers
 
     encoder_id = resolve_model_id(store, encoder)
     bank = build_frame_bank(store, load_encoder(encoder), progress=progress.silent_child())
-    return encoder_id, bank, user_hist(store, encoder_id), user_emb(store, encoder_id), likers(store)
+    return (encoder_id, bank, user_hist(store, encoder_id), user_emb(store, encoder_id),
+            training_likers(store))
 
 
 def recommender_id(store: Store, encoder_id: str) -> str | None:
@@ -126,9 +128,10 @@ def train_thumbnail_model(store: Store, out_dir: Path | None = None,
 
 def liked_thumbnails(store: Store, encoder_id: str) -> dict[str, np.ndarray]:
     from core.editor.history import liked_items, thumbnail_embeddings
+    from core.store.corpus import user_ids
 
     out = {}
-    for (user_id,) in store.conn.execute("SELECT id FROM users ORDER BY id").fetchall():
+    for user_id in user_ids(store):
         vectors = thumbnail_embeddings(store, encoder_id, liked_items(store, user_id))
         if len(vectors):
             out[user_id] = vectors.astype(np.float32)

@@ -73,7 +73,7 @@ class RecolourPairs:
 
 def recolour_pairs(store: Store, size: int, window: int) -> RecolourPairs | None:
     """Pairs from the demo corpora built into `store`, or None when it holds no demo corpus."""
-    from core.diffusion.signals import likers
+    from core.store.corpus import training_likers
     from core.store.evaluation import demo_builds
 
     items: dict[str, ItemSpec] = {}
@@ -83,7 +83,7 @@ def recolour_pairs(store: Store, size: int, window: int) -> RecolourPairs | None
     if not items:
         return None
     liked: dict[str, list[str]] = {}
-    for item_id, users in likers(store).items():
+    for item_id, users in training_likers(store).items():
         for user in users:
             liked.setdefault(user, []).append(item_id)
     favourite = favourite_colours(items, liked)

@@ -18,6 +18,7 @@ SIGNALS = ("User_Hist", "User_Emb", "both", "none")
 DIFFUSION_TASKS = ("revise", "create", "thumbnail-gen")
 OUTPUT_SHORT_SIDE = 256      # the watermark needs at least 256 x 256
 CREATED_FPS = 16
+EXEMPLARS_WITHOUT_TOKENS = 8   # a model without liked tokens gets its exemplars' mean alone
 
 
 @lru_cache(maxsize=4)
@@ -44,8 +45,8 @@ def model_at(kind: str, path: Path):
 
 def user_condition(store: Store, model, user_id: str | None, signal: str,
                    instruction: str = "") -> Condition:
-    """The Condition for a user and an optional instruction under the chosen signal."""
-    from core.diffusion.signals import user_emb
+    """The Condition for a user and an optional instruction under the chosen signal; the
+    instruction and User_Emb reach the model through their exemplars (`with_exemplars`)."""
     from core.editor.history import history_vector, liked_items, thumbnail_embeddings
 
     if signal not in SIGNALS:
@@ -55,38 +56,38 @@ def user_condition(store: Store, model, user_id: str | None, signal: str,
     if signal in ("User_Hist", "both"):
         cond.hist = history_vector(store, encoder_id, _need_user(user_id))
         cond.liked = thumbnail_embeddings(store, encoder_id, liked_items(store, user_id))
+    ranked = None
     if signal in ("User_Emb", "both"):
-        embeddings = user_emb(store, encoder_id)
-        trained_with = model.config.get("recommender")
-        from core.diffusion.models import recommender_id
+        from core.diffusion.signals import user_preference
 
-        current = recommender_id(store, encoder_id)
-        if not embeddings or current != trained_with:
-            raise InputError(f"User_Emb needs the recommender the video model was trained with "
-                             f"({trained_with}); this corpus has {current or 'none'}. Use "
-                             f"--signal User_Hist, or retrain with 'generec train-video-model'")
-        if _need_user(user_id) not in embeddings:
-            raise InputError(f"user {user_id!r} is unknown to recommender {current}")
-        cond.emb = embeddings[user_id]
-    if cond.text is not None and model.config.get("liked_tokens"):
-        cond = _with_exemplars(store, encoder_id, cond, model.config["liked_tokens"])
+        ranked = user_preference(store, encoder_id, _need_user(user_id))
+    if cond.text is not None or ranked is not None:
+        cond = _with_exemplars(store, encoder_id, cond,
+                               model.config.get("liked_tokens") or EXEMPLARS_WITHOUT_TOKENS, ranked)
     return cond
 
 
-def _with_exemplars(store: Store, encoder_id: str, cond: Condition, tokens: int) -> Condition:
-    """The instruction's exemplars from this corpus's thumbnails (conditioning.with_instruction)."""
-    from core.diffusion.conditioning import with_instruction
+def _with_exemplars(store: Store, encoder_id: str, cond: Condition, tokens: int,
+                    ranked: tuple[str, dict[str, float]] | None) -> Condition:
+    """Exemplars from this corpus's thumbnails (conditioning.with_exemplars); `ranked`, the
+    recommender and its scores (User_Emb), or None."""
+    from core.diffusion.conditioning import with_exemplars
     from core.store.embeddings import item_vectors
 
     thumbnails = item_vectors(store, encoder_id, "thumbnail")
     ids = tuple(sorted(thumbnails))
     vectors = np.stack([thumbnails[i] for i in ids]) if ids else np.zeros((0, 0), np.float32)
-    return with_instruction(cond, vectors, tokens, ids)
+    if ranked is not None:
+        cond.recommender, scores = ranked[0], ranked[1]
+        cond.preference = np.array([scores.get(i, -np.inf) for i in ids], np.float32)
+    return with_exemplars(cond, vectors, tokens, ids)
 
 
 def exemplar_params(cond: Condition) -> dict:
-    """The items whose thumbnails carried the instruction, for the provenance."""
-    return {"exemplars": list(cond.exemplars)} if cond.exemplars else {}
+    """The items whose thumbnails carried the instruction or User_Emb, and the recommender
+    behind User_Emb, for the provenance."""
+    return ({"exemplars": list(cond.exemplars)} if cond.exemplars else {}) | (
+        {"user_emb_recommender": cond.recommender} if cond.recommender else {})
 
 
 def _need_user(user_id: str | None) -> str:

@@ -5,28 +5,19 @@ import numpy as np
 
 from core.errors import InputError
 from core.store import Store
-from core.store.embeddings import from_blob
+from core.store.corpus import liked_item_ids
+from core.store.embeddings import item_vectors_of
 
 
 def liked_items(store: Store, user_id: str, split: str | None = "train") -> list[str]:
-    if store.conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone() is None:
+    liked = liked_item_ids(store, user_id, split)
+    if liked is None:
         raise InputError(f"unknown user {user_id!r}")
-    sql = "SELECT DISTINCT item_id FROM interactions WHERE user_id = ? AND kind = 'like'"
-    params: tuple = (user_id,)
-    if split is not None:
-        sql += " AND split = ?"
-        params += (split,)
-    return [r[0] for r in store.conn.execute(sql + " ORDER BY item_id", params)]
+    return liked
 
 
 def thumbnail_embeddings(store: Store, model_id: str, item_ids: list[str]) -> np.ndarray:
-    if not item_ids:
-        return np.zeros((0, 0), np.float32)
-    marks = ", ".join("?" * len(item_ids))
-    rows = store.conn.execute(
-        f"SELECT vector FROM embeddings WHERE model_id = ? AND kind = 'thumbnail' "
-        f"AND item_id IN ({marks})", (model_id, *item_ids)).fetchall()
-    return np.stack([from_blob(r[0]) for r in rows]) if rows else np.zeros((0, 0), np.float32)
+    return item_vectors_of(store, model_id, "thumbnail", item_ids)
 
 
 def history_vector(store: Store, model_id: str, user_id: str, split: str | None = "train") -> np.ndarray:

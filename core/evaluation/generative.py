@@ -3,7 +3,8 @@ Cosine@K under the `paper` and `heldout` protocols, PS@K where a recommender is 
 Fréchet distance on the encoder's clip features between generated and real clips.
 
 - revision: the first `clip_frames` frames of each drawn item, revised (SDEdit) conditioned on
-  User_Hist, on User_Emb, or on nothing (Unconditional), against the unrevised Original; on the
+  User_Hist, on User_Emb (the thumbnails of the items the corpus's recommender ranks first), or
+  on nothing (Unconditional), against the unrevised Original; on the
   demo corpus also the share of revised frames whose judged shape is the source frame's
   (`shape_kept`: a revision, not a replacement);
 - creation: clips made from noise conditioned on User_Hist, User_Emb or nothing;
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.diffusion.conditioning import Condition, with_instruction
+from core.diffusion.conditioning import Condition, with_exemplars
 from core.errors import InputError
 from core.evaluation import GENERATIVE_TASKS
 from core.progress import Progress
@@ -44,7 +45,6 @@ def evaluate_generative(store: Store, encoder_id: str, ks: tuple[int, ...] = (5,
     from core.diffusion.data import build_frame_bank
     from core.diffusion.models import liked_thumbnails
     from core.diffusion.service import model_for
-    from core.diffusion.signals import user_emb
     from core.evaluation.cosine import _recommender, _users
     from core.evaluation.judged import split_users
     from core.store.embeddings import load_frame_index
@@ -64,7 +64,7 @@ def evaluate_generative(store: Store, encoder_id: str, ks: tuple[int, ...] = (5,
     pairs = [(u, int(r)) for u in chosen
              for r in rng.choice(u.candidates, min(max(ks), len(u.candidates)), replace=False)]
     context = _Context(store, encoder, index, bank, pairs, ks, _recommender(store, encoder_id, index),
-                       user_emb(store, encoder_id), rng)
+                       rng)
     context.judge = _judge_for(pairs)
     if i3d:
         from core.evaluation.i3d import load_i3d
@@ -94,9 +94,9 @@ def evaluate_generative(store: Store, encoder_id: str, ks: tuple[int, ...] = (5,
 
 
 class _Context:
-    def __init__(self, store, encoder, index, bank, pairs, ks, recommender, emb, rng) -> None:
+    def __init__(self, store, encoder, index, bank, pairs, ks, recommender, rng) -> None:
         self.store, self.encoder, self.index, self.bank = store, encoder, index, bank
-        self.pairs, self.ks, self.recommender, self.emb, self.rng = pairs, ks, recommender, emb, rng
+        self.pairs, self.ks, self.recommender, self.rng = pairs, ks, recommender, rng
         self.bank_row = {item_id: i for i, item_id in enumerate(bank.item_ids)}
         self.i3d = None
         self.judge = None
@@ -162,6 +162,7 @@ class _Context:
 def _video_task(ctx: _Context, model, task: str, steps: int, strength, guidance, clip_frames: int,
                 progress: Progress, source_guidance: float | None = None) -> dict:
     from core.diffusion import video
+    from core.diffusion.service import EXEMPLARS_WITHOUT_TOKENS
 
     revising = task == "revision"
     source_guidance = video.SOURCE_GUIDANCE if source_guidance is None else source_guidance
@@ -175,15 +176,16 @@ def _video_task(ctx: _Context, model, task: str, steps: int, strength, guidance,
     methods = {"Original": None} if revising else {}
     methods.update({"Unconditional": lambda u: Condition(),
                     "User_Hist": lambda u: Condition(hist=u.select, liked=ctx.liked.get(u.id))})
-    if ctx.emb and model.config.get("recommender") == (ctx.recommender.model_id if ctx.recommender else None):
-        methods["User_Emb"] = lambda u: Condition(emb=ctx.emb.get(u.id))
+    tokens = model.config.get("liked_tokens") or EXEMPLARS_WITHOUT_TOKENS
+    if ctx.recommender is not None:      # User_Emb: the thumbnails the recommender ranks first
+        methods["User_Emb"] = lambda u: with_exemplars(
+            Condition(preference=ctx.recommender.score_values(u.id)), ctx.index.thumbnails, tokens)
     wanted = None
     if task == "creation" and ctx.judge is not None:
         wanted, texts = _instructions(ctx)
-        tokens = model.config.get("liked_tokens", 0)
-        methods["Instruction"] = lambda u, n: with_instruction(
+        methods["Instruction"] = lambda u, n: with_exemplars(
             Condition(text=texts[n]), ctx.index.thumbnails, tokens)
-        methods["User_Hist+Instruction"] = lambda u, n: with_instruction(
+        methods["User_Hist+Instruction"] = lambda u, n: with_exemplars(
             Condition(hist=u.select, liked=ctx.liked.get(u.id), text=texts[n]),
             ctx.index.thumbnails, tokens)
     result: dict = {"paper": {}, "heldout": {}, "ps": {}, "frechet": {}}

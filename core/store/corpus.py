@@ -256,6 +256,32 @@ def items_with_video(store: Store) -> list[str]:
     return [r[0] for r in store.conn.execute("SELECT id FROM items WHERE status = 'ok' ORDER BY id")]
 
 
+def user_ids(store: Store) -> list[str]:
+    return [r[0] for r in store.conn.execute("SELECT id FROM users ORDER BY id")]
+
+
+def liked_item_ids(store: Store, user_id: str, split: str | None = "train") -> list[str] | None:
+    """The items a user liked (in one split, or all), by id; None for an unknown user."""
+    if store.conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone() is None:
+        return None
+    sql = "SELECT DISTINCT item_id FROM interactions WHERE user_id = ? AND kind = 'like'"
+    params: tuple = (user_id,)
+    if split is not None:
+        sql += " AND split = ?"
+        params += (split,)
+    return [r[0] for r in store.conn.execute(sql + " ORDER BY item_id", params)]
+
+
+def training_likers(store: Store) -> dict[str, list[str]]:
+    """item id -> the users who liked it in the training split."""
+    out: dict[str, list[str]] = {}
+    for user_id, item_id in store.conn.execute(
+            "SELECT DISTINCT user_id, item_id FROM interactions WHERE kind = 'like' "
+            "AND split = 'train' ORDER BY item_id, user_id"):
+        out.setdefault(item_id, []).append(user_id)
+    return out
+
+
 def users_with_likes(store: Store) -> list[str]:
     return [r[0] for r in store.conn.execute(
         "SELECT DISTINCT user_id FROM interactions WHERE kind = 'like' ORDER BY user_id")]

@@ -74,6 +74,17 @@ def item_vectors(store: Store, model_id: str, kind: str) -> dict[str, np.ndarray
         (model_id, kind))}
 
 
+def item_vectors_of(store: Store, model_id: str, kind: str, item_ids: list[str]) -> np.ndarray:
+    """The stored `kind` vectors of those items that have one (n x d; 0 x 0 for none)."""
+    if not item_ids:
+        return np.zeros((0, 0), np.float32)
+    marks = ", ".join("?" * len(item_ids))
+    rows = store.conn.execute(
+        f"SELECT vector FROM embeddings WHERE model_id = ? AND kind = ? AND item_id IN ({marks})",
+        (model_id, kind, *item_ids)).fetchall()
+    return np.stack([from_blob(r[0]) for r in rows]) if rows else np.zeros((0, 0), np.float32)
+
+
 def save_item_vectors(store: Store, model_id: str, kind: str,
                       rows: list[tuple[str, np.ndarray]]) -> None:
     """Store one vector of `kind` per item (replacing it). Call in a transaction."""
