@@ -74,13 +74,13 @@ def revision_settings(store, encoder_id: str, users: int) -> list[dict]:
         report = evaluate_generative(store, encoder_id, (5,), users, steps=video.REVISION_STEPS,
                                      strength=strength, source_guidance=source_guidance,
                                      tasks=("revision",), users_split="validation")["revision"]
-        judged = report.get("judged_hit", {}).get("User_Hist")
-        kept = report.get("shape_kept", {}).get("User_Hist")
         rows.append({"strength": strength, "source_guidance": source_guidance,
                      **{m: v["cosine@5"] for m, v in report["heldout"].items()},
-                     "fd_enc": report["frechet"].get("User_Hist"),
-                     "judged_hit_User_Hist": judged["mean"] if judged else None,
-                     "shape_kept_User_Hist": kept["mean"] if kept else None})
+                     "fd_enc": report["frechet"].get("User_Hist")})
+        for signal in ("User_Hist", "User_Emb"):     # User_Emb where the corpus has a recommender
+            for measure in ("judged_hit", "shape_kept"):
+                value = report.get(measure, {}).get(signal)
+                rows[-1][f"{measure}_{signal}"] = value["mean"] if value else None
         print(rows[-1], file=sys.stderr)
     rows.append({"default": [video.DEFAULT_STRENGTH, video.SOURCE_GUIDANCE]})
     return rows
