@@ -9,6 +9,7 @@ import numpy as np
 
 from core.errors import InputError
 from core.store import Store
+from core.store.corpus import user_ids
 from core.store.embeddings import from_blob, load_frame_index
 
 LIKE_RATING = 4       # MovieLens: ratings of 4 and 5 count as likes
@@ -67,7 +68,7 @@ def from_corpus(store: Store, model_id: str) -> RecDataset:
     index = load_frame_index(store, model_id)
     items = index.item_ids
     row_of = {item_id: r for r, item_id in enumerate(items)}
-    users = [r[0] for r in store.conn.execute("SELECT id FROM users ORDER BY id")]
+    users = user_ids(store)
     user_of = {u: k for k, u in enumerate(users)}
     train, test = [], {}
     for user_id, item_id, split in store.conn.execute(
