@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.store import Store
+from core.store.recommender import catalogue_sources
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,7 @@ class UserRanking:
 
 def _catalogue(store: Store) -> dict[str, tuple[str, str, str]]:
     """item id -> (source, title, the user an AI item was generated for)."""
-    rows = store.conn.execute(
-        "SELECT i.id, i.source, i.title, COALESCE(g.user_id, '') FROM items i "
-        "LEFT JOIN generations g ON g.id = i.id AND i.source = 'ai'").fetchall()
-    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+    return catalogue_sources(store)
 
 
 def ai_items_in_ranking(store: Store, user_id: str, encoder: str | None = None,

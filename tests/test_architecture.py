@@ -32,3 +32,19 @@ def test_heavy_libraries_stay_off_the_start_up_path():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def sql_calls(path: Path) -> list[str]:
+    """`path:line` of each use of a database connection: `.conn`, `.execute*`."""
+    tree = ast.parse(path.read_text(), str(path))
+    return [f"{path.relative_to(ROOT)}:{node.lineno}" for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute)
+            and node.attr in ("conn", "execute", "executemany", "executescript")]
+
+
+def test_sql_lives_in_core_store():
+    """Queries belong in core/store; every other package calls its named functions."""
+    modules = [p for p in (ROOT / "core").rglob("*.py") if (ROOT / "core" / "store") not in p.parents]
+    modules += list((ROOT / "desktop").rglob("*.py")) + [ROOT / "main.py"]
+    assert [use for p in modules for use in sql_calls(p)] == []
+    assert sql_calls(ROOT / "core" / "store" / "corpus.py")      # the rule can see a query

@@ -26,8 +26,9 @@ from core.media.thumbnail import IMAGE_SUFFIXES
 from core.paths import media_dir
 from core.progress import Progress
 from core.store import Store
-from core.store.corpus import (add_no_media_items, assign_splits, give_video, insert_interactions,
-                               insert_users, item_ids, mark_item_failed)
+from core.store.corpus import (add_no_media_items, assign_splits, get_item, give_video,
+                               insert_interactions, insert_pending_item, insert_users, item_ids,
+                               mark_item_failed, mark_item_ok, set_item_title)
 
 # Frames decoded across each video on import, to catch files broken past their first frame.
 VERIFY_FRAMES = 4
@@ -133,12 +134,10 @@ def _register(store: Store, files: list[Path], titles: dict[str, str],
                                                   f"{seen[item_id].name} in the same folder"))
                 continue
             seen[item_id] = path
-            row = store.conn.execute("SELECT path, status FROM items WHERE id = ?",
-                                     (item_id,)).fetchone()
+            row = get_item(store, item_id)
             if row is None:
-                store.conn.execute(
-                    "INSERT INTO items (id, title, source, path, status) VALUES (?, ?, 'human', ?, 'pending')",
-                    (item_id, titles.get(item_id, item_id), str(path.resolve())))
+                insert_pending_item(store, item_id, titles.get(item_id, item_id),
+                                    str(path.resolve()))
                 todo.append((item_id, path))
             elif row["status"] == "no-media":       # its video has arrived
                 give_video(store, item_id, str(path.resolve()), titles.get(item_id))
@@ -149,8 +148,7 @@ def _register(store: Store, files: list[Path], titles: dict[str, str],
             elif row["status"] == "ok":
                 summary.already_present += 1
                 if item_id in titles:
-                    store.conn.execute("UPDATE items SET title = ? WHERE id = ?",
-                                       (titles[item_id], item_id))
+                    set_item_title(store, item_id, titles[item_id])
             else:
                 todo.append((item_id, path))
     return todo
@@ -170,12 +168,7 @@ def _import_one(store: Store, item_id: str, path: Path, thumbs: Path,
         summary.failed.append((str(path), str(exc)))
         return
     with store.transaction():
-        store.conn.execute(
-            "UPDATE items SET status = 'ok', error = NULL, thumbnail_path = ?, width = ?, "
-            "height = ?, duration_s = ?, fps = ?, frames = ?, codec = ?, rotation = ?, "
-            "has_audio = ? WHERE id = ?",
-            (str(thumb), info.width, info.height, info.duration_s, info.fps, info.frames,
-             info.codec, info.rotation, int(info.has_audio), item_id))
+        mark_item_ok(store, item_id, str(thumb), info)
         store.audit("item.imported", item_id, {"file": str(path), "app_version": __version__})
     summary.added += 1
 

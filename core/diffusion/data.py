@@ -15,6 +15,7 @@ from core.media import iter_frames, probe
 from core.paths import media_dir
 from core.progress import Progress
 from core.store import Store
+from core.store.corpus import captioned_segments, human_videos
 
 
 @dataclass
@@ -51,11 +52,6 @@ def tensor_to_frames(x) -> np.ndarray:
     return ((x.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
 
 
-def _segments(store: Store, item_id: str) -> list[tuple[float, float, str]]:
-    return [(r[0], r[1], r[2]) for r in store.conn.execute(
-        "SELECT start_s, end_s, caption FROM segments WHERE item_id = ? ORDER BY idx", (item_id,))]
-
-
 def _caption_at(segments, t: float, title: str) -> str:
     for start, end, caption in segments:
         if start <= t < end:
@@ -66,8 +62,7 @@ def _caption_at(segments, t: float, title: str) -> str:
 def build_frame_bank(store: Store, encoder, size: int = 64, max_frames_per_item: int = 256,
                      progress: Progress | None = None) -> FrameBank:
     progress = progress or Progress()
-    items = [dict(r) for r in store.conn.execute(
-        "SELECT id, path, title FROM items WHERE status = 'ok' AND source != 'ai' ORDER BY id")]
+    items = human_videos(store)
     key = hashlib.sha256(("|".join(i["id"] for i in items) + encoder.model_id
                           + f"|{size}|{max_frames_per_item}").encode()).hexdigest()[:16]
     cache = media_dir(store.path) / "diffusion" / f"frames-{size}-{key}.npz"
@@ -77,7 +72,7 @@ def build_frame_bank(store: Store, encoder, size: int = 64, max_frames_per_item:
     for n, item in enumerate(items):
         progress.check_cancelled()
         progress.update(n, len(items), f"decoding {item['id']}")
-        segments = _segments(store, item["id"])
+        segments = captioned_segments(store, item["id"])
         info = probe(item["path"])
         step = max(1, -(-info.frames // max_frames_per_item))
         for k, frame in enumerate(iter_frames(item["path"], max_side=max(size * 2, 128), info=info)):

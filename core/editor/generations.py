@@ -1,7 +1,6 @@
 """Generations: every AI result, with what is needed to reproduce it (DESIGN.md section 2)."""
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -9,6 +8,7 @@ from typing import Any
 
 from core import __version__
 from core.store import Store
+from core.store.generations import generation_by_id, insert_generation
 
 
 def new_generation_id() -> str:
@@ -33,22 +33,13 @@ def record_generation(store: Store, task: str, user_id: str | None, item_id: str
         "params": params, "seed": seed, "models": models, "app": "GeneRec Studio",
         "app_version": __version__, "created_at": datetime.now(timezone.utc).isoformat(),
     }
-    store.conn.execute(
-        "INSERT INTO generations (id, task, user_id, item_id, job_id, output_path, params, "
-        "scores, provenance, seed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (generation_id, task, user_id, item_id, job_id, output_path,
-         json.dumps(params, sort_keys=True), json.dumps(scores, sort_keys=True),
-         json.dumps(provenance, sort_keys=True), seed))
+    insert_generation(store, generation_id, task, user_id, item_id, job_id=job_id,
+                      output_path=output_path, params=params, scores=scores,
+                      provenance=provenance, seed=seed)
     store.audit("generation.created", generation_id, {"task": task, "user": user_id,
                                                       "item": item_id})
     return generation_id
 
 
 def get_generation(store: Store, generation_id: str) -> dict[str, Any] | None:
-    row = store.conn.execute("SELECT * FROM generations WHERE id = ?", (generation_id,)).fetchone()
-    if row is None:
-        return None
-    out = dict(row)
-    for key in ("params", "scores", "provenance"):
-        out[key] = json.loads(out[key])
-    return out
+    return generation_by_id(store, generation_id)

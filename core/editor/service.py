@@ -14,8 +14,10 @@ from core.errors import InputError
 from core.progress import Progress
 from core.store import Store
 from core.store.corpus import first_caption, require_frames
-from core.store.embeddings import load_frame_index
+from core.store.embeddings import latest_model, load_frame_index
+from core.store.evaluation import model_spec
 from core.store.frame_matrix import open_frame_matrix
+from core.store.models import model_identity
 
 TASKS = ("thumbnail", "clip")
 OUTPUT_SUFFIX = {"thumbnail": ".png", "clip": ".mp4"}
@@ -25,27 +27,25 @@ def resolve_model_id(store: Store, spec: str | None = None) -> str:
     """The id of the model that indexed this corpus under `spec` (or `spec` itself where it
     is already such an id, as provenance records hold), without loading the model."""
     spec = (spec or "bundled").strip()
-    if store.conn.execute("SELECT 1 FROM models WHERE id = ?", (spec,)).fetchone():
+    if model_spec(store, spec) is not None:
         return spec
     if spec == "bundled":
         weights = BUNDLED_DIR / f"{BUNDLED_NAME}.safetensors"
         if weights.is_file():
             model_id = f"bundled:{BUNDLED_NAME}@{file_sha256(weights)[:12]}"
-            if store.conn.execute("SELECT 1 FROM models WHERE id = ?", (model_id,)).fetchone():
+            if model_spec(store, model_id) is not None:
                 return model_id
     else:
-        row = store.conn.execute("SELECT id FROM models WHERE spec = ? ORDER BY created_at DESC",
-                                 (spec,)).fetchone()
-        if row:
-            return row[0]
+        row = latest_model(store, [spec])
+        if row is not None:
+            return row["id"]
     raise InputError(f"the corpus has no embeddings from encoder {spec!r}; run "
                      f"'generec index --model {spec}' first")
 
 
 def encoder_models(store: Store, model_id: str) -> list[dict]:
-    row = store.conn.execute("SELECT id, spec, sha256 FROM models WHERE id = ?",
-                             (model_id,)).fetchone()
-    return [{"role": "encoder", "id": row[0], "spec": row[1], "sha256": row[2]}]
+    row = model_identity(store, model_id)
+    return [{"role": "encoder", "id": row["id"], "spec": row["spec"], "sha256": row["sha256"]}]
 
 
 def personalize(store: Store, user_id: str, task: str, item_ids: list[str] | None = None,

@@ -12,7 +12,6 @@ prefers (for a clip, the share of its frames).
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +21,9 @@ from core.editor.personalize import DEFAULT_CLIP_LEN, frame_scores, window_score
 from core.errors import InputError
 from core.progress import Progress
 from core.store import Store
+from core.store.corpus import interacted_item_ids, user_ids
 from core.store.embeddings import FrameIndex, load_frame_index
+from core.store.evaluation import user_truths
 
 THUMBNAIL_METHODS = ("Random Frame", "Original", "CLIP")
 CLIP_METHODS = ("Random", "1st Clip", "Unclipped", "CLIP")
@@ -45,16 +46,16 @@ def _mean(vectors: np.ndarray) -> np.ndarray | None:
 def _users(store: Store, index: FrameIndex) -> list[_User]:
     users = []
     row_of = {item_id: r for r, item_id in enumerate(index.item_ids)}
-    for user_id, truth in store.conn.execute("SELECT id, truth FROM users ORDER BY id"):
+    truths = user_truths(store)
+    for user_id in user_ids(store):
         train = _mean(thumbnail_embeddings(store, index.model_id, liked_items(store, user_id)))
         if train is None:
             continue
         test = _mean(thumbnail_embeddings(store, index.model_id, liked_items(store, user_id, "test")))
-        seen = {r[0] for r in store.conn.execute(
-            "SELECT DISTINCT item_id FROM interactions WHERE user_id = ?", (user_id,))}
+        seen = interacted_item_ids(store, user_id)
         candidates = np.array([r for item_id, r in row_of.items() if item_id not in seen])
         users.append(_User(user_id, train / np.linalg.norm(train), train, test, candidates,
-                           json.loads(truth) if truth else None))
+                           truths.get(user_id)))
     return users
 
 

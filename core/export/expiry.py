@@ -10,6 +10,7 @@ from pathlib import Path
 from core.errors import GenerecError, InputError
 from core.paths import media_dir
 from core.store import Store
+from core.store.exports import clear_item_references, delete_ai_item, expired_ai_items
 
 
 def format_instant(moment: datetime) -> str:
@@ -50,11 +51,7 @@ def purge_expired(store: Store, now: datetime | None = None, dry_run: bool = Fal
     each, then their files inside the media folder. Exported copies elsewhere are listed,
     not deleted: they left this installation."""
     now_text = format_instant(now or datetime.now(timezone.utc))
-    rows = store.conn.execute(
-        "SELECT i.id, i.expires_at, i.path, i.thumbnail_path, g.output_path FROM items i "
-        "LEFT JOIN generations g ON g.id = i.id WHERE i.source = 'ai' "
-        "AND i.expires_at IS NOT NULL AND i.expires_at <= ? ORDER BY i.expires_at, i.id",
-        (now_text,)).fetchall()
+    rows = expired_ai_items(store, now_text)
     media = media_dir(store.path).resolve()
     removed = []
     for row in rows:
@@ -68,8 +65,7 @@ def purge_expired(store: Store, now: datetime | None = None, dry_run: bool = Fal
             with store.transaction():
                 for entry in removed:
                     _detach(store, entry["item_id"])
-                    store.conn.execute("DELETE FROM items WHERE id = ? AND source = 'ai'",
-                                       (entry["item_id"],))
+                    delete_ai_item(store, entry["item_id"])
                     store.audit("item.purged", entry["item_id"],
                                 {"expires_at": entry["expires_at"], "now": now_text,
                                  "files": entry["files"]})
@@ -86,12 +82,4 @@ def _detach(store: Store, item_id: str) -> None:
     """Clear nullable references to the item that do not cascade (a generation made from it,
     an AI item derived from it, an instruction about it), so the delete keeps every
     foreign key intact; the provenance records keep the id as text."""
-    tables = [r[0] for r in
-              store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    for table in tables:
-        columns = {c["name"]: c for c in store.conn.execute(f"PRAGMA table_info({table})")}
-        for fk in store.conn.execute(f"PRAGMA foreign_key_list({table})"):
-            if (fk["table"] == "items" and fk["on_delete"].upper() == "NO ACTION"
-                    and not columns[fk["from"]]["notnull"]):
-                store.conn.execute(f'UPDATE "{table}" SET "{fk["from"]}" = NULL '
-                                   f'WHERE "{fk["from"]}" = ?', (item_id,))
+    clear_item_references(store, item_id)

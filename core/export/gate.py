@@ -20,6 +20,8 @@ from core.errors import GenerecError, InputError
 from core.hashing import file_sha256
 from core.progress import Progress
 from core.store import Store
+from core.store.corpus import get_item
+from core.store.exports import mark_exported, upsert_ai_item
 from core.store.reviews import approved_output_sha256, generation_status, insert_checks
 
 EXPORT_STEPS = 5   # watermark, strip, sign, read back, record
@@ -96,8 +98,7 @@ def export_generation(store: Store, generation_id: str, out_dir: str | Path,
             made["sha256"], None)
         if corpus_copy is not None:
             _add_ai_item(store, generation, corpus_copy, expires_at)
-        store.conn.execute("UPDATE generations SET status = 'exported', expires_at = ? "
-                           "WHERE id = ?", (expires_at, generation_id))
+        mark_exported(store, generation_id, expires_at)
         store.audit("generation.exported", generation_id,
                     {"file": str(target), "sha256": made["sha256"], "expires_at": expires_at})
     progress.update(EXPORT_STEPS, EXPORT_STEPS, "exported")
@@ -186,19 +187,20 @@ def _add_ai_item(store: Store, generation: dict, path: Path, expires_at: str | N
     info = probe(path)
     thumbnail = save_image(media_dir(store.path) / "thumbnails" / f"{generation['id']}.jpg",
                            original_thumbnail(path, info))
-    parent = store.conn.execute("SELECT title, creator_id, licence, category, age_rating "
-                                "FROM items WHERE id = ?", (generation["item_id"],)).fetchone()
-    store.conn.execute(
-        "INSERT OR REPLACE INTO items (id, title, source, parent_id, creator_id, licence, "
-        "category, age_rating, path, thumbnail_path, status, width, height, duration_s, fps, "
-        "frames, codec, rotation, has_audio, expires_at) "
-        "VALUES (?, ?, 'ai', ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (generation["id"], f"{parent['title'] if parent else 'AI item'} ({generation['task']}, "
-         f"for {generation['user_id']})", generation["item_id"],
-         parent["creator_id"] if parent else None, parent["licence"] if parent else "unknown",
-         parent["category"] if parent else None, parent["age_rating"] if parent else None,
-         str(path), str(thumbnail), info.width, info.height, info.duration_s, info.fps, info.frames, info.codec,
-         info.rotation, int(info.has_audio), expires_at))
+    parent = get_item(store, generation["item_id"])
+    upsert_ai_item(store, {
+        "id": generation["id"],
+        "title": f"{parent['title'] if parent else 'AI item'} ({generation['task']}, "
+                 f"for {generation['user_id']})",
+        "parent_id": generation["item_id"],
+        "creator_id": parent["creator_id"] if parent else None,
+        "licence": parent["licence"] if parent else "unknown",
+        "category": parent["category"] if parent else None,
+        "age_rating": parent["age_rating"] if parent else None,
+        "path": str(path), "thumbnail_path": str(thumbnail), "width": info.width,
+        "height": info.height, "duration_s": info.duration_s, "fps": info.fps,
+        "frames": info.frames, "codec": info.codec, "rotation": info.rotation,
+        "has_audio": int(info.has_audio), "expires_at": expires_at})
 
 
 def export_generations(store: Store, generation_ids: list[str], out_dir: str,

@@ -15,6 +15,7 @@ from core.hashing import file_sha256
 from core.paths import RESOURCES
 from core.store import Store
 from core.store.corpus import get_item
+from core.store.fidelity import get_user, item_captions
 from core.store.reviews import insert_checks, instructions_before
 
 STATUSES = ("pass", "warn", "fail", "error")
@@ -76,14 +77,11 @@ def candidate_for(store: Store, generation_id: str) -> Candidate:
     item = get_item(store, generation["item_id"]) if generation["item_id"] else None
     user = None
     if generation["user_id"]:
-        row = store.conn.execute("SELECT id, attributes FROM users WHERE id = ?",
-                                 (generation["user_id"],)).fetchone()
-        user = {"id": row[0], "attributes": json.loads(row[1])} if row else None
+        user = get_user(store, generation["user_id"])
     texts = {}
     if item:
         texts["title"] = item["title"]
-        captions = [r[0] for r in store.conn.execute(
-            "SELECT caption FROM segments WHERE item_id = ? ORDER BY idx", (item["id"],))]
+        captions = item_captions(store, item["id"])
         if captions:
             texts["captions"] = " | ".join(captions)
     texts.update(steering_texts(generation["params"]))

@@ -30,24 +30,20 @@ from typing import Iterable
 import numpy as np
 
 from core.store import Store
-from core.store.corpus import assign_splits, insert_interactions
+from core.store.corpus import assign_splits, insert_interactions, items_with_video
+from core.store.fidelity import (co_like_times, co_liker_like_times, first_like_times,
+                                 insert_users_with_attributes, user_creation_rows)
 
 DAY_S = 86400.0
 
 
 def _account_created(store: Store, user_ids: Iterable[str]) -> dict[str, float | None]:
-    ids = list(user_ids)
     created: dict[str, float | None] = {}
-    for chunk in range(0, len(ids), 500):
-        part = ids[chunk:chunk + 500]
-        rows = store.conn.execute(
-            f"SELECT id, attributes, created_at FROM users WHERE id IN ({', '.join('?' * len(part))})",
-            part)
-        for user_id, attributes, created_at in rows:
-            value = json.loads(attributes or "{}").get("account_created")
-            if value is None and created_at:
-                value = datetime.fromisoformat(created_at.replace("Z", "+00:00")).timestamp()
-            created[user_id] = float(value) if value is not None else None
+    for user_id, attributes, created_at in user_creation_rows(store, user_ids):
+        value = json.loads(attributes or "{}").get("account_created")
+        if value is None and created_at:
+            value = datetime.fromisoformat(created_at.replace("Z", "+00:00")).timestamp()
+        created[user_id] = float(value) if value is not None else None
     return created
 
 
@@ -67,22 +63,13 @@ def _densest_window(times: list[float], window_s: float) -> tuple[int, float | N
     return best, start
 
 
-def _likes(store: Store, where: str, params: tuple) -> list[tuple[str, str, float]]:
-    return store.conn.execute(
-        f"SELECT user_id, item_id, MIN(timestamp) FROM interactions WHERE kind = 'like' AND {where} "
-        f"GROUP BY user_id, item_id", params).fetchall()
-
-
 def _similar_histories(store: Store, user_id: str, min_likes: int, threshold: float) -> dict:
-    mine = {item for _, item, _ in _likes(store, "user_id = ?", (user_id,))}
+    mine = {item for _, item, _ in first_like_times(store, user_id)}
     if len(mine) < min_likes:
         return {"history_likes": len(mine), "max_jaccard": None, "similar_accounts": [],
                 "note": f"fewer than {min_likes} likes: similarity not assessed"}
-    marks = ", ".join("?" * len(mine))
     others: dict[str, set[str]] = {}
-    for other, item, _ in _likes(
-            store, f"user_id != ? AND user_id IN (SELECT user_id FROM interactions WHERE "
-                   f"kind = 'like' AND item_id IN ({marks}))", (user_id, *mine)):
+    for other, item, _ in co_liker_like_times(store, user_id, mine):
         others.setdefault(other, set()).add(item)
     scores = {other: len(mine & items) / len(mine | items)
               for other, items in others.items() if len(items) >= min_likes}
@@ -96,7 +83,7 @@ def shilling_signal(store: Store, generation: dict, rules: dict) -> dict:
     cfg = rules["safety"]["shilling"]
     young_s = cfg["young_account_days"] * DAY_S
     user_id = generation.get("user_id")
-    guiding = {item: ts for _, item, ts in _likes(store, "user_id = ? AND split = 'train'", (user_id,))}
+    guiding = {item: ts for _, item, ts in first_like_times(store, user_id, "train")}
     if not user_id or not guiding:
         return {"status": "pass", "score": None, "text": "no likes guided this generation",
                 "spans": [], "statistics": {}, "accounts": []}
@@ -105,8 +92,7 @@ def shilling_signal(store: Store, generation: dict, rules: dict) -> dict:
     own_created = _account_created(store, [user_id]).get(user_id)
     own_young = burst_start is not None and _young(own_created, burst_start, young_s)
     # Young accounts that liked the same items around the same time.
-    marks = ", ".join("?" * len(guiding))
-    co_likes = _likes(store, f"user_id != ? AND item_id IN ({marks})", (user_id, *guiding))
+    co_likes = co_like_times(store, user_id, guiding)
     near = [(other, ts) for other, item, ts in co_likes
             if abs(ts - guiding[item]) <= cfg["co_like_window_s"]]
     created = _account_created(store, {other for other, _ in near})
@@ -155,8 +141,7 @@ def inject_shilling_accounts(store: Store, target_items: list[str], n_accounts: 
     red-team demos; returns the new account ids."""
     rng = np.random.default_rng(seed)
     now = time.time() if now is None else now
-    catalogue = [r[0] for r in store.conn.execute("SELECT id FROM items WHERE status = 'ok' ORDER BY id")
-                 if r[0] not in set(target_items)]
+    catalogue = [i for i in items_with_video(store) if i not in set(target_items)]
     ids, rows = [], []
     for k in range(n_accounts):
         user_id = f"{prefix}-{seed}-{k:04d}"
@@ -168,8 +153,7 @@ def inject_shilling_accounts(store: Store, target_items: list[str], n_accounts: 
             rows += [{"user_id": user_id, "item_id": item, "kind": kind, "value": 1.0,
                       "timestamp": round(t, 3)} for kind in ("click", "like")]
     with store.transaction():
-        store.conn.executemany("INSERT INTO users (id, name, attributes) VALUES (?, ?, ?)",
-                               [(u, u, json.dumps({"account_created": now})) for u in ids])
+        insert_users_with_attributes(store, [(u, u, json.dumps({"account_created": now})) for u in ids])
         insert_interactions(store, rows)
         assign_splits(store, ids)
     return ids

@@ -15,6 +15,9 @@ from core.instructor.lexicon import ORDINALS
 from core.instructor.understand import Understanding, tokens, understand
 from core.paths import RESOURCES
 from core.store import Store
+from core.store.corpus import existing_users
+from core.store.instructions import (human_dislikes_since, insert_instruction,
+                                     last_response_json, latest_feedback_time)
 
 GENERATOR_INTENTS = ("thumbnail", "clip", "style", "revise", "create")
 NEEDS_ITEM = ("thumbnail", "clip", "style", "revise")
@@ -26,22 +29,17 @@ def settings() -> dict:
 
 def recent_dislikes(store: Store, user_id: str, window_days: float) -> int:
     """Dislikes of human-made items in the window before the user's latest feedback."""
-    latest = store.conn.execute("SELECT MAX(timestamp) FROM interactions WHERE user_id = ?",
-                                (user_id,)).fetchone()[0]
+    latest = latest_feedback_time(store, user_id)
     if latest is None:
         return 0
-    return store.conn.execute(
-        "SELECT COUNT(*) FROM interactions i JOIN items it ON it.id = i.item_id "
-        "WHERE i.user_id = ? AND i.kind = 'dislike' AND it.source = 'human' AND i.timestamp >= ?",
-        (user_id, latest - window_days * 86400)).fetchone()[0]
+    return human_dislikes_since(store, user_id, latest - window_days * 86400)
 
 
 def _last_question(store: Store, user_id: str) -> dict | None:
-    row = store.conn.execute("SELECT response FROM instructions WHERE user_id = ? AND response "
-                             "IS NOT NULL ORDER BY id DESC LIMIT 1", (user_id,)).fetchone()
-    if row is None:
+    text = last_response_json(store, user_id)
+    if text is None:
         return None
-    response = json.loads(row[0])
+    response = json.loads(text)
     return response if response.get("question") else None
 
 
@@ -72,7 +70,7 @@ def _question(u: Understanding, item_id: str | None) -> tuple[str | None, list[s
 
 def instruct(store: Store, user_id: str, text: str, item_id: str | None = None,
              with_guidance: bool = True) -> dict:
-    if store.conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone() is None:
+    if user_id not in existing_users(store, [user_id]):
         raise InputError(f"unknown user {user_id!r}")
     if not text.strip():
         raise InputError("empty instruction")
@@ -109,8 +107,7 @@ def instruct(store: Store, user_id: str, text: str, item_id: str | None = None,
         "resolved_from_previous": picked is not None,
     }
     with store.transaction():
-        store.conn.execute("INSERT INTO instructions (user_id, item_id, text, response) "
-                           "VALUES (?, ?, ?, ?)", (user_id, item_id, text.strip(), json.dumps(response)))
+        insert_instruction(store, user_id, item_id, text.strip(), response)
         store.audit("instruction.understood", user_id, {"intent": u.intent,
                                                         "decision": response["decision"]})
     if with_guidance:

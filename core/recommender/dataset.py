@@ -10,7 +10,8 @@ import numpy as np
 from core.errors import InputError
 from core.store import Store
 from core.store.corpus import user_ids
-from core.store.embeddings import from_blob, load_frame_index
+from core.store.embeddings import item_vectors, load_frame_index
+from core.store.recommender import like_splits
 
 LIKE_RATING = 4       # MovieLens: ratings of 4 and 5 count as likes
 
@@ -71,8 +72,7 @@ def from_corpus(store: Store, model_id: str) -> RecDataset:
     users = user_ids(store)
     user_of = {u: k for k, u in enumerate(users)}
     train, test = [], {}
-    for user_id, item_id, split in store.conn.execute(
-            "SELECT DISTINCT user_id, item_id, split FROM interactions WHERE kind = 'like'"):
+    for user_id, item_id, split in like_splits(store):
         if item_id not in row_of:
             continue
         u, i = user_of[user_id], row_of[item_id]
@@ -83,8 +83,7 @@ def from_corpus(store: Store, model_id: str) -> RecDataset:
     if not train:
         raise InputError("no liked items in the training split: nothing to train on")
     mean_frames = index.frames.sum(axis=1) / np.maximum(index.counts, 1)[:, None]
-    titles = {item_id: from_blob(blob) for item_id, blob in store.conn.execute(
-        "SELECT item_id, vector FROM embeddings WHERE model_id = ? AND kind = 'title'", (model_id,))}
+    titles = item_vectors(store, model_id, "title")    # titles are stored at index 0 only
     dim = index.frames.shape[2]
     text = np.stack([titles.get(i, np.zeros(dim, np.float32)) for i in items])
     features = {"visual": np.concatenate([index.thumbnails, mean_frames], axis=1).astype(np.float32),

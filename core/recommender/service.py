@@ -14,7 +14,7 @@ from core.paths import media_dir
 from core.progress import Progress
 from core.recommender.dataset import RecDataset, from_corpus
 from core.store import Store
-from core.store.embeddings import to_blob
+from core.store.embeddings import latest_model, record_model, save_user_vectors
 
 SPEC_PREFIX = "mmgcn@"
 # User_Emb of the leave-one-out protocol's best model on validation (user vectors only)
@@ -51,13 +51,9 @@ def train_on_corpus(store: Store, encoder: str | None = None, epochs: int = 200,
         users, _ = model(features, normalised_adjacency(data.n_users, data.n_items, data.train))
     metrics = {k: report["MMGCN"][k] for k in ("recall@10", "ndcg@10", "precision@10")}
     with store.transaction():
-        store.conn.execute(
-            "INSERT OR REPLACE INTO models (id, spec, sha256, dim, path, metrics) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (model_id, SPEC_PREFIX + encoder_id, sha, model.dim, str(path), json.dumps(metrics)))
-        store.conn.executemany(
-            "INSERT OR REPLACE INTO user_embeddings (model_id, user_id, vector) VALUES (?, ?, ?)",
-            [(model_id, u, to_blob(v)) for u, v in zip(data.users, users.numpy())])
+        record_model(store, model_id, SPEC_PREFIX + encoder_id, sha, model.dim, str(path),
+                     json.dumps(metrics))
+        save_user_vectors(store, model_id, list(zip(data.users, users.numpy())))
         store.audit("recommender.trained", model_id, metrics)
     report["model_id"] = model_id
     return report
@@ -159,9 +155,8 @@ class Recommender:
 
 
 def latest_recommender(store: Store, encoder_id: str):
-    """The models row (id, path) of the latest MMGCN trained on encoder `encoder_id`, or None."""
-    return store.conn.execute("SELECT id, path FROM models WHERE spec = ? ORDER BY created_at DESC, "
-                              "rowid DESC", (SPEC_PREFIX + encoder_id,)).fetchone()
+    """The models row (id, spec, path) of the latest MMGCN trained on encoder `encoder_id`, or None."""
+    return latest_model(store, [SPEC_PREFIX + encoder_id])
 
 
 def load_recommender(store: Store, encoder_id: str) -> Recommender:

@@ -5,9 +5,12 @@ import json
 import math
 from itertools import groupby
 from operator import itemgetter
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from core.store.database import Store
+
+if TYPE_CHECKING:
+    from core.media.probe import VideoInfo
 
 ITEM_LIST_KEYS = ("id", "title", "source", "status", "error", "width", "height", "duration_s",
                   "fps", "frames")
@@ -44,6 +47,27 @@ def mark_item_failed(store: Store, item_id: str, error: str) -> None:
     """An item whose video could not be read: kept, with the reason, out of every task."""
     store.conn.execute("UPDATE items SET status = 'failed', error = ? WHERE id = ?",
                        (error, item_id))
+
+
+def insert_pending_item(store: Store, item_id: str, title: str, path: str) -> None:
+    """A new video's item, `pending` until it is probed. Call inside a transaction."""
+    store.conn.execute(
+        "INSERT INTO items (id, title, source, path, status) VALUES (?, ?, 'human', ?, 'pending')",
+        (item_id, title, path))
+
+
+def mark_item_ok(store: Store, item_id: str, thumbnail_path: str, info: VideoInfo) -> None:
+    """An item whose video was probed and checked: `ok`, with its thumbnail and probe fields."""
+    store.conn.execute(
+        "UPDATE items SET status = 'ok', error = NULL, thumbnail_path = ?, width = ?, "
+        "height = ?, duration_s = ?, fps = ?, frames = ?, codec = ?, rotation = ?, "
+        "has_audio = ? WHERE id = ?",
+        (thumbnail_path, info.width, info.height, info.duration_s, info.fps, info.frames,
+         info.codec, info.rotation, int(info.has_audio), item_id))
+
+
+def set_item_title(store: Store, item_id: str, title: str) -> None:
+    store.conn.execute("UPDATE items SET title = ? WHERE id = ?", (title, item_id))
 
 
 def item_duration(store: Store, item_id: str) -> float:
@@ -245,6 +269,18 @@ def item_segments(store: Store, item_id: str) -> list[tuple[float, float]]:
         "SELECT start_s, end_s FROM segments WHERE item_id = ? ORDER BY idx", (item_id,))]
 
 
+def captioned_segments(store: Store, item_id: str) -> list[tuple[float, float, str]]:
+    """(start_s, end_s, caption) of each of the item's segments, in order."""
+    return [(r[0], r[1], r[2]) for r in store.conn.execute(
+        "SELECT start_s, end_s, caption FROM segments WHERE item_id = ? ORDER BY idx", (item_id,))]
+
+
+def human_videos(store: Store) -> list[dict[str, Any]]:
+    """id, path and title of every usable (`ok`) item that is not AI-made, by id."""
+    return [dict(r) for r in store.conn.execute(
+        "SELECT id, path, title FROM items WHERE status = 'ok' AND source != 'ai' ORDER BY id")]
+
+
 def item_paths(store: Store, item_ids: list[str]) -> dict[str, str]:
     """Item id -> media path, for the items of `item_ids` that exist."""
     return {r[0]: r[1] for r in _rows_for_ids(store, "SELECT id, path FROM items WHERE id IN ({})",
@@ -272,6 +308,12 @@ def liked_item_ids(store: Store, user_id: str, split: str | None = "train") -> l
     return [r[0] for r in store.conn.execute(sql + " ORDER BY item_id", params)]
 
 
+def interacted_item_ids(store: Store, user_id: str) -> set[str]:
+    """The items the user has any feedback on (every kind, both splits)."""
+    return {r[0] for r in store.conn.execute(
+        "SELECT DISTINCT item_id FROM interactions WHERE user_id = ?", (user_id,))}
+
+
 def training_likers(store: Store) -> dict[str, list[str]]:
     """item id -> the users who liked it in the training split."""
     out: dict[str, list[str]] = {}
@@ -287,12 +329,14 @@ def users_with_likes(store: Store) -> list[str]:
         "SELECT DISTINCT user_id FROM interactions WHERE kind = 'like' ORDER BY user_id")]
 
 
-def _rows_for_ids(store: Store, sql: str, ids: Iterable[str]) -> list[tuple]:
-    """`sql` (with one `IN ({})`) over ids in chunks below SQLite's bound-parameter limit."""
+def _rows_for_ids(store: Store, sql: str, ids: Iterable[str], params: Sequence = ()) -> list[tuple]:
+    """`sql` (with one `IN ({})`) over ids in chunks below SQLite's bound-parameter limit;
+    `params` bind the placeholders before the `IN`."""
     ids, rows = list(ids), []
     for start in range(0, len(ids), 900):
         chunk = ids[start:start + 900]
-        rows += store.conn.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall()
+        rows += store.conn.execute(sql.format(",".join("?" * len(chunk))),
+                                   (*params, *chunk)).fetchall()
     return rows
 
 

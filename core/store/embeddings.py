@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.store.corpus import _rows_for_ids
 from core.store.database import Store
 
 
@@ -78,10 +79,11 @@ def item_vectors_of(store: Store, model_id: str, kind: str, item_ids: list[str])
     """The stored `kind` vectors of those items that have one (n x d; 0 x 0 for none)."""
     if not item_ids:
         return np.zeros((0, 0), np.float32)
-    marks = ", ".join("?" * len(item_ids))
-    rows = store.conn.execute(
-        f"SELECT vector FROM embeddings WHERE model_id = ? AND kind = ? AND item_id IN ({marks})",
-        (model_id, kind, *item_ids)).fetchall()
+    # One IN over every id returned each item once, in id order (SQLite walks the IN list sorted
+    # along the primary key); distinct sorted chunks keep that across chunks.
+    rows = _rows_for_ids(
+        store, "SELECT vector FROM embeddings WHERE model_id = ? AND kind = ? AND item_id IN ({})",
+        sorted(set(item_ids)), (model_id, kind))
     return np.stack([from_blob(r[0]) for r in rows]) if rows else np.zeros((0, 0), np.float32)
 
 

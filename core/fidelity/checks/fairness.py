@@ -19,12 +19,15 @@ of that rate), and the largest gap between groups (demographic parity difference
 """
 from __future__ import annotations
 
-import json
 import math
 
 from core.errors import InputError
 from core.fidelity.base import Candidate, CheckResult, load_rules
 from core.store import Store
+from core.store.corpus import interacted_item_ids, items_with_video
+from core.store.embeddings import latest_model
+from core.store.fidelity import generation_outcome, has_user_vector, item_groupings
+from core.store.reviews import latest_checks
 
 name, blocking, version = "fairness", False, "1"
 
@@ -49,10 +52,8 @@ def exposure(ranking: list[str], groups: dict[str, str], k: int) -> dict[str, di
 def _ranker(store: Store, encoder_id: str, user_id: str) -> str:
     from core.recommender.service import SPEC_PREFIX
 
-    row = store.conn.execute("SELECT id FROM models WHERE spec = ? ORDER BY created_at DESC, rowid DESC",
-                             (SPEC_PREFIX + encoder_id,)).fetchone()
-    if row and store.conn.execute("SELECT 1 FROM user_embeddings WHERE model_id = ? AND user_id = ?",
-                                  (row[0], user_id)).fetchone():
+    row = latest_model(store, [SPEC_PREFIX + encoder_id])
+    if row and has_user_vector(store, row[0], user_id):
         return row[0]
     return "content similarity"
 
@@ -63,9 +64,8 @@ def ranked_pool(store: Store, user_id: str, encoder: str | None) -> tuple[list[s
     from core.recommender.service import predicted_scores
 
     scores = predicted_scores(store, encoder, user_id)
-    seen = {r[0] for r in store.conn.execute(
-        "SELECT DISTINCT item_id FROM interactions WHERE user_id = ?", (user_id,))}
-    ok = {r[0] for r in store.conn.execute("SELECT id FROM items WHERE status = 'ok'")}
+    seen = interacted_item_ids(store, user_id)
+    ok = set(items_with_video(store))
     pool = sorted((i for i in scores if i in ok and i not in seen), key=lambda i: (-scores[i], i))
     return pool, _ranker(store, resolve_model_id(store, encoder), user_id)
 
@@ -87,8 +87,7 @@ def run(candidate: Candidate, context: dict) -> CheckResult:
     if not pool:
         return CheckResult("warn", None, {"text": "exposure not measured: the user has seen every item"})
     k = cfg["top_k"]
-    rows = store.conn.execute("SELECT i.id, i.source, c.creator_group FROM items i "
-                              "LEFT JOIN creators c ON c.id = i.creator_id").fetchall()
+    rows = item_groupings(store)
     by_source = exposure(pool, {r[0]: r[1] for r in rows}, k)
     by_creator = exposure(pool, {r[0]: r[2] or "unknown" for r in rows}, k)
     ai = by_source.get("ai", {"pool_share": 0.0, "top_k_share": 0.0, "exposure_ratio": None})
@@ -127,13 +126,10 @@ def _user_group(attributes: dict, attribute: str, bands: list[int]) -> str:
 
 
 def _passed(store: Store, generation_id: str) -> bool | None:
-    latest = store.conn.execute(
-        "SELECT c.status FROM checks c JOIN (SELECT name, MAX(id) AS id FROM checks "
-        "WHERE generation_id = ? GROUP BY name) last ON last.id = c.id WHERE c.blocking = 1",
-        (generation_id,)).fetchall()
-    any_check = store.conn.execute("SELECT 1 FROM checks WHERE generation_id = ?",
-                                   (generation_id,)).fetchone()
-    return None if any_check is None else all(r[0] not in ("fail", "error") for r in latest)
+    latest = latest_checks(store, generation_id)
+    if not latest:
+        return None
+    return all(r["status"] not in ("fail", "error") for r in latest if r["blocking"] == 1)
 
 
 def _gap(rates: list[float]) -> float | None:
@@ -145,12 +141,11 @@ def outcome_parity(store: Store, generation_ids: list[str], rules: dict | None =
     cfg = (rules or load_rules())["fairness"]
     outcomes = []
     for generation_id in generation_ids:
-        row = store.conn.execute("SELECT g.status, u.attributes FROM generations g LEFT JOIN users u "
-                                 "ON u.id = g.user_id WHERE g.id = ?", (generation_id,)).fetchone()
-        if row is None:
+        outcome = generation_outcome(store, generation_id)
+        if outcome is None:
             raise InputError(f"unknown generation {generation_id!r}")
-        outcomes.append((json.loads(row[1] or "{}"), row[0] in ("approved", "exported"),
-                         _passed(store, generation_id)))
+        status, attributes = outcome
+        outcomes.append((attributes, status in ("approved", "exported"), _passed(store, generation_id)))
     report = {"generations": len(outcomes), "attributes": {}, "flags": []}
     for attribute in cfg["parity_attributes"]:
         groups: dict[str, dict] = {}
