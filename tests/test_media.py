@@ -79,6 +79,18 @@ def test_seeking_and_sequential_sampling_agree(shared_media, monkeypatch):
         assert np.abs(a.image.astype(int) - b.image.astype(int)).mean() < 2
 
 
+def test_frame_at_seeks_on_long_videos_and_agrees_with_decoding_from_the_start(shared_media,
+                                                                               monkeypatch):
+    path = shared_media / "world.mp4"   # 901 frames: frame_at seeks
+    times = (0.0, 0.5, 7.3, 29.9, 1e6)
+    seeking = [decode_module.frame_at(path, t, max_side=96) for t in times]
+    monkeypatch.setattr(decode_module, "SEQUENTIAL_FRAME_LIMIT", 10**9)
+    sequential = [decode_module.frame_at(path, t, max_side=96) for t in times]
+    for a, b in zip(seeking, sequential):
+        assert a.shape == b.shape and np.abs(a.astype(int) - b.astype(int)).mean() < 2
+    assert np.abs(sequential[2].astype(int) - sequential[3].astype(int)).mean() > 2
+
+
 @pytest.mark.parametrize("name", ["big_buck_bunny_432_433.webm", "pigs_in_a_polka.gif",
                                   "mmaction2_test.avi", "carphone_pristine.mp4"])
 def test_containers_decode_to_working_size(shared_media, name):

@@ -18,6 +18,8 @@ from core.media.probe import VideoInfo, probe
 
 # Up to this many frames, decoding everything is cheaper than seeking N times.
 SEQUENTIAL_FRAME_LIMIT = 600
+# frame_at seeks this far before the time asked for, so the frame shown then is decoded too.
+SEEK_MARGIN_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -43,15 +45,32 @@ def iter_frames(path: str | os.PathLike, max_side: int | None = None,
 
 
 def frame_at(path: str | os.PathLike, t_s: float, max_side: int | None = None) -> np.ndarray:
-    """The frame shown at t_s (the last one that starts by then), upright."""
+    """The frame shown at t_s (the last one that starts by then; the first frame before it),
+    upright. A long video is decoded from SEEK_MARGIN_S before t_s, from the start where that
+    lands past t_s (a gap in a variable frame rate)."""
+    info = probe(path)
+    if info.frames > SEQUENTIAL_FRAME_LIMIT and t_s > SEEK_MARGIN_S:
+        with FrameReader(path, info, max_side, start_s=t_s - SEEK_MARGIN_S) as frames:
+            chosen = _shown_at(iter(frames), t_s)
+        if chosen is not None:
+            return chosen.image
+    with FrameReader(path, info, max_side) as frames:
+        later = iter(frames)
+        first = next(later, None)
+        if first is None:
+            raise MediaError(f"{path}: no frame at {t_s:.3f} s")
+        chosen = _shown_at(later, t_s) if first.t_s <= t_s + 1e-3 else None
+    return (chosen or first).image
+
+
+def _shown_at(frames: Iterator[Frame], t_s: float) -> Frame | None:
+    """The last of `frames` that starts by t_s; None where the first starts after it."""
     chosen = None
-    for frame in iter_frames(path, max_side=max_side):
-        if chosen is not None and frame.t_s > t_s + 1e-3:
+    for frame in frames:
+        if frame.t_s > t_s + 1e-3:
             break
         chosen = frame
-    if chosen is None:
-        raise MediaError(f"{path}: no frame at {t_s:.3f} s")
-    return chosen.image
+    return chosen
 
 
 SHOWN = re.compile(r"\] n:\s*\d+ pts:\s*(-?\d+|NOPTS)")
