@@ -162,17 +162,15 @@ def test_cancel_stops_a_create_job_between_denoising_steps(qtbot, window, corpus
     qtbot.waitUntil(lambda: bool(recorder.seen), timeout=120000)     # block 1 done: denoising runs
     assert recorder.seen[0]["shown"].startswith("Creating") and not recorder.seen[0]["source_visible"]
     job_id = window.queue.running_id
-    started = time.monotonic()
-    with qtbot.waitSignal(window.job_ended, timeout=5000) as ended:
+    blocks_before = len(recorder.seen)
+    # the guard is generous: a loaded CI machine stretches one step to over a second, and the
+    # latency itself is no unit test's business
+    with qtbot.waitSignal(window.job_ended, timeout=60000) as ended:
         window.jobs.table.selectRow(window.jobs.model.order.index(job_id))
         window.jobs.cancel_selected()
-    took = time.monotonic() - started
-    print(f"create job cancelled after {took * 1000:.0f} ms")
     assert ended.args == ["Create video (diffusion)", "cancelled"]
-    # between denoising steps, not after the job's 8 blocks of 60 steps (a minute or more); the
-    # bound is loose because a loaded CI machine stretches one step to over a second
-    assert took < 5.0
-    assert len(recorder.seen) < 8
+    # between denoising steps: the block in progress (60 steps, seconds of work) never finished
+    assert len(recorder.seen) == blocks_before < 8
     with open_store(corpus) as store:
         assert store.conn.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()[0] \
             == "cancelled"
