@@ -176,8 +176,7 @@ def generate_creation(store: Store, user_id: str | None, instruction: str,
         raise InputError("--frames must be at least 1")
     model = model_for(store, "video", checkpoint)
     cond = user_condition(store, model, user_id, signal if user_id else "none", instruction)
-    options = sampling_options(1.0, sampler, steps,
-                               guidance if guidance is not None else video.DEFAULT_GUIDANCE, seed)
+    options = creation_options(sampler, steps, guidance, seed)
     domain = check_corpus(store, model)
     created = video.run_blocks(model, n_frames, [cond], None, sampler=options["sampler"],
                                steps=options["steps"], guidance=options["guidance"], seed=seed,
@@ -265,6 +264,15 @@ def revision_options(strength: float | None, sampler: str | None, steps: int | N
                                steps or video.REVISION_STEPS,
                                video.DEFAULT_GUIDANCE if guidance is None else guidance, seed),
             "source_guidance": source_guidance}
+
+
+def creation_options(sampler: str | None, steps: int | None, guidance: float | None,
+                     seed: int) -> dict:
+    """sampling_options for creation from noise, with the video model's guidance by default."""
+    from core.diffusion import video
+
+    return sampling_options(1.0, sampler, steps,
+                            video.DEFAULT_GUIDANCE if guidance is None else guidance, seed)
 
 
 def provenance_models(model) -> list[dict]:

@@ -162,10 +162,12 @@ class _Context:
 def _video_task(ctx: _Context, model, task: str, steps: int, strength, guidance, clip_frames: int,
                 progress: Progress, source_guidance: float | None = None) -> dict:
     from core.diffusion import video
-    from core.diffusion.service import EXEMPLARS_WITHOUT_TOKENS
+    from core.diffusion.service import EXEMPLARS_WITHOUT_TOKENS, creation_options, revision_options
 
     revising = task == "revision"
-    source_guidance = video.SOURCE_GUIDANCE if source_guidance is None else source_guidance
+    # the app's defaults for what is not given
+    options = (revision_options(strength, None, steps, guidance, 0, source_guidance) if revising
+               else creation_options(None, steps, guidance, 0))
 
     sources = []
     for _, row in ctx.pairs:
@@ -214,9 +216,9 @@ def _video_task(ctx: _Context, model, task: str, steps: int, strength, guidance,
             outputs = np.concatenate([
                 video.run_blocks(model, clip_frames, conds[s:s + CHUNK],
                                  sources[s:s + CHUNK] if revising else None,
-                                 strength=(strength or video.DEFAULT_STRENGTH) if revising else 1.0,
-                                 steps=steps, guidance=guidance or video.DEFAULT_GUIDANCE, seed=s,
-                                 source_guidance=source_guidance, progress=None)
+                                 strength=options["strength"], sampler=options["sampler"],
+                                 steps=options["steps"], guidance=options["guidance"], seed=s,
+                                 source_guidance=options.get("source_guidance", 1.0), progress=None)
                 for s in range(0, len(conds), CHUNK)])
         embeddings = [ctx.encoder.encode_images(list(clip)) for clip in outputs]
         _merge(result, method, ctx.scores(embeddings))
