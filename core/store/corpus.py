@@ -265,8 +265,7 @@ def latest_generations(store: Store, user_id: str, item_id: str) -> dict[str, di
 
 
 def item_segments(store: Store, item_id: str) -> list[tuple[float, float]]:
-    return [tuple(r) for r in store.conn.execute(
-        "SELECT start_s, end_s FROM segments WHERE item_id = ? ORDER BY idx", (item_id,))]
+    return [(start, end) for start, end, _ in captioned_segments(store, item_id)]
 
 
 def captioned_segments(store: Store, item_id: str) -> list[tuple[float, float, str]]:

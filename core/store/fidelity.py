@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from core.store.corpus import _rows_for_ids
+from core.store.corpus import _rows_for_ids, captioned_segments
 from core.store.database import Store
 
 
@@ -18,8 +18,7 @@ def get_user(store: Store, user_id: str) -> dict[str, Any] | None:
 
 def item_captions(store: Store, item_id: str) -> list[str]:
     """The caption of each of the item's segments, in segment order."""
-    return [r[0] for r in store.conn.execute(
-        "SELECT caption FROM segments WHERE item_id = ? ORDER BY idx", (item_id,))]
+    return [caption for _, _, caption in captioned_segments(store, item_id)]
 
 
 # -- fairness ------------------------------------------------------------------------------
