@@ -64,7 +64,9 @@ def purge_expired(store: Store, now: datetime | None = None, dry_run: bool = Fal
         try:
             with store.transaction():
                 for entry in removed:
-                    _detach(store, entry["item_id"])
+                    # a generation made from it, an AI item derived from it, an instruction
+                    # about it keep the id as text in their provenance, not as a reference
+                    clear_item_references(store, entry["item_id"])
                     delete_ai_item(store, entry["item_id"])
                     store.audit("item.purged", entry["item_id"],
                                 {"expires_at": entry["expires_at"], "now": now_text,
@@ -77,9 +79,3 @@ def purge_expired(store: Store, now: datetime | None = None, dry_run: bool = Fal
                 Path(name).unlink(missing_ok=True)
     return {"now": now_text, "dry_run": dry_run, "removed": removed}
 
-
-def _detach(store: Store, item_id: str) -> None:
-    """Clear nullable references to the item that do not cascade (a generation made from it,
-    an AI item derived from it, an instruction about it), so the delete keeps every
-    foreign key intact; the provenance records keep the id as text."""
-    clear_item_references(store, item_id)
