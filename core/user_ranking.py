@@ -42,11 +42,6 @@ class UserRanking:
         return self.ai_items[0].position if self.ai_items else None
 
 
-def _catalogue(store: Store) -> dict[str, tuple[str, str, str]]:
-    """item id -> (source, title, the user an AI item was generated for)."""
-    return catalogue_sources(store)
-
-
 def ai_items_in_ranking(store: Store, user_id: str, encoder: str | None = None,
                         k: int | None = None) -> UserRanking:
     """The user's ranked pool with each item's position, score and source; raises InputError
@@ -57,7 +52,7 @@ def ai_items_in_ranking(store: Store, user_id: str, encoder: str | None = None,
 
     pool, ranker = ranked_pool(store, user_id, encoder)
     scores = predicted_scores(store, encoder, user_id)
-    catalogue = _catalogue(store)
+    catalogue = catalogue_sources(store)   # item id -> (source, title, user it was made for)
     items = tuple(RankedItem(item_id, position, float(scores[item_id]),
                              catalogue[item_id][0], catalogue[item_id][1], catalogue[item_id][2])
                   for position, item_id in enumerate(pool, start=1))
